@@ -1,0 +1,61 @@
+"""Settings read from the environment once, into a typed object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application reads from its environment."""
+
+    database_url: str
+    secret_key: str
+    timezone: str
+    var_dir: Path
+    max_upload_bytes: int
+    debug: bool
+
+    @property
+    def engine(self) -> str:
+        """'postgres' or 'sqlite', chosen by the database URL's scheme."""
+        return "postgres" if self.database_url.startswith(("postgres://", "postgresql://")) else "sqlite"
+
+
+def _secret_key(var_dir: Path) -> str:
+    """The configured key, or one generated on first run and kept under var/ (never committed)."""
+    configured = os.environ.get("REGISTRY_SECRET_KEY")
+    if configured:
+        return configured
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings() -> Settings:
+    """Read the environment (no caching: tests call this after changing it)."""
+    var_dir = Path(os.environ.get("REGISTRY_VAR_DIR", "var")).resolve()
+    default_db = f"sqlite:///{var_dir / 'registry.sqlite'}"
+    return Settings(
+        database_url=os.environ.get("REGISTRY_DATABASE_URL", default_db),
+        secret_key=_secret_key(var_dir),
+        timezone=os.environ.get("REGISTRY_TIMEZONE", "Asia/Shanghai"),
+        var_dir=var_dir,
+        max_upload_bytes=int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
+        debug=os.environ.get("REGISTRY_DEBUG", "") == "1",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return load_settings()

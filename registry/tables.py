@@ -1,0 +1,184 @@
+"""The registry's tables. Only the workflow engine writes Listing.state and Listing.version."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from workflows.states import ExitReason, Role, State
+
+RESTRICT = OnDelete.restrict
+
+
+def _choices(enum_type: type[Enum], name: str) -> type[Enum]:
+    """A Piccolo choices enum built from one of the workflow's StrEnums."""
+    return Enum(name, {member.name: member.value for member in enum_type})  # type: ignore[return-value]
+
+
+StateChoice = _choices(State, "StateChoice")
+RoleChoice = _choices(Role, "RoleChoice")
+ExitReasonChoice = _choices(ExitReason, "ExitReasonChoice")
+
+
+class ProviderKind(str, Enum):
+    organisation = "organisation"
+    individual = "individual"
+
+
+class SchoolLevel(str, Enum):
+    primary = "primary"
+    middle = "middle"
+
+
+class District(Table):
+    code = Varchar(length=6, unique=True, help_text="GB/T 2260 administrative division code")
+    name = Varchar(length=32)
+    inner_six = Boolean(default=False, help_text="One of the six inner districts (市内六区)")
+    policy = JSON(default={}, help_text="Overrides of the city's default policy")
+
+
+class Category(Table):
+    code = Varchar(length=32, unique=True)
+    name = Varchar(length=32)
+    position = Integer(default=0)
+
+
+class Organisation(Table):
+    """A provider: an organisation (USCC) or an individual (resident ID, masked in public)."""
+
+    kind = Varchar(length=16, choices=ProviderKind, default=ProviderKind.organisation)
+    name = Varchar(length=128, index=True)
+    uscc = Varchar(length=18, null=True, default=None, unique=True, help_text="统一社会信用代码")
+    resident_id = Varchar(length=18, null=True, default=None, unique=True, help_text="居民身份证号")
+    legal_representative = Varchar(length=64, default="")
+    contact_name = Varchar(length=64, default="")
+    contact_phone = Varchar(length=32, default="")
+    contact_email = Varchar(length=128, default="")
+    address = Varchar(length=255, default="")
+    founded_on = Date(null=True, default=None)
+    description = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class School(Table):
+    name = Varchar(length=128)
+    district = ForeignKey(District, on_delete=RESTRICT)
+    level = Varchar(length=16, choices=SchoolLevel, default=SchoolLevel.primary)
+
+
+class Listing(Table):
+    """A provider's standing on one district's whitelist; walks the lifecycle state machine."""
+
+    organisation = ForeignKey(Organisation, on_delete=RESTRICT, index=True)
+    district = ForeignKey(District, on_delete=RESTRICT, index=True)
+    state = Varchar(length=32, choices=StateChoice, default=State.draft.value, index=True)
+    version = Integer(default=1, help_text="Optimistic lock: bumped by every transition")
+    form = JSON(default={}, help_text="The application form (JSON Schema in schemas/)")
+    form_schema = Varchar(length=255, default="", help_text="$id the form was validated against")
+    created_at = Timestamptz(default=TimestamptzNow())
+    submitted_at = Timestamptz(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    supplement_due = Date(null=True, default=None)
+    recommended_by = Integer(null=True, default=None, help_text="User who recommended (four-eyes)")
+    rejected_by = Integer(null=True, default=None)
+    appeal_due = Date(null=True, default=None)
+    appealed = Boolean(default=False)
+    notice_start = Date(null=True, default=None)
+    notice_end = Date(null=True, default=None)
+    listed_at = Timestamptz(null=True, default=None)
+    valid_until = Date(null=True, default=None)
+    rectification_due = Date(null=True, default=None)
+    exited_at = Timestamptz(null=True, default=None)
+    exit_reason = Varchar(length=32, choices=ExitReasonChoice, null=True, default=None)
+    banned_until = Date(null=True, default=None)
+    provider_message = Text(default="", help_text="The latest decision's message to the provider")
+
+
+class Document(Table):
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    kind = Varchar(length=32)
+    sha256 = Varchar(length=64, index=True)
+    original_name = Varchar(length=255)
+    mime_type = Varchar(length=64)
+    size = Integer()
+    valid_from = Date(null=True, default=None)
+    valid_until = Date(null=True, default=None)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
+class Membership(Table):
+    """A user's role and its scope: an organisation, a district or a school (city: none)."""
+
+    user = ForeignKey(BaseUser, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=16, choices=RoleChoice)
+    organisation = ForeignKey(Organisation, on_delete=RESTRICT, null=True, default=None)
+    district = ForeignKey(District, on_delete=RESTRICT, null=True, default=None)
+    school = ForeignKey(School, on_delete=RESTRICT, null=True, default=None)
+
+
+class AuditEvent(Table):
+    """One link of the hash chain: every transition and administrative change."""
+
+    id = Serial(primary_key=True)
+    occurred_at = Timestamptz(default=TimestamptzNow())
+    actor_id = Integer(null=True, default=None)
+    actor_name = Varchar(length=150, default="")
+    role = Varchar(length=16)
+    listing = ForeignKey(Listing, on_delete=RESTRICT, null=True, default=None, index=True)
+    action = Varchar(length=64)
+    from_state = Varchar(length=32, null=True, default=None)
+    to_state = Varchar(length=32, null=True, default=None)
+    reason = Text(default="", help_text="Internal note for the bureau")
+    message = Text(default="", help_text="Message the provider sees")
+    payload = JSON(default={})
+    prev_hash = Varchar(length=64, default="")
+    hash = Varchar(length=64, unique=True)
+
+
+class WhitelistEntry(Table):
+    """The public search projection: one row per listing on the public whitelist.
+
+    Written only by the engine, in the same transaction as the state change.
+    """
+
+    listing = ForeignKey(Listing, on_delete=OnDelete.cascade, unique=True)
+    organisation_id = Integer()
+    organisation_name = Varchar(length=128)
+    provider_kind = Varchar(length=16)
+    district_code = Varchar(length=6, index=True)
+    district_name = Varchar(length=32)
+    state = Varchar(length=32)
+    rectifying = Boolean(default=False)
+    categories = Text(default="", help_text="Space-separated category codes")
+    courses = Text(default="", help_text="Approved course names, one per line")
+    listed_at = Timestamptz(null=True, default=None)
+    valid_until = Date(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES: tuple[type[Table], ...] = (
+    District,
+    Category,
+    Organisation,
+    School,
+    Listing,
+    Document,
+    Membership,
+    AuditEvent,
+    WhitelistEntry,
+)

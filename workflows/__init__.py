@@ -1,0 +1,1 @@
+"""The listing lifecycle: states, the transition table, guards, the engine and the clock. No HTTP."""
