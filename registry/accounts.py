@@ -1,0 +1,123 @@
+"""Users, their memberships, and the Actor the engine sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from piccolo.apps.user.tables import BaseUser
+
+from registry.db import write_transaction
+from registry.tables import District, Membership, Organisation, School
+from workflows.actors import Actor, Grant
+from workflows.states import Role
+
+# Staff roles reach piccolo-admin (its login requires `admin` and `active`).
+ADMIN_ROLES = frozenset({Role.city, Role.reviewer, Role.approver})
+
+
+class AccountError(ValueError):
+    """A user could not be created; `field` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a membership applies: exactly the one its role needs."""
+
+    district_code: str | None = None
+    school_id: int | None = None
+    organisation_id: int | None = None
+
+
+SCOPE_FIELD: dict[Role, str | None] = {
+    Role.provider: "organisation",
+    Role.reviewer: "district",
+    Role.approver: "district",
+    Role.school: "school",
+    Role.city: None,
+}
+SCOPE_LABEL = {"organisation": "机构", "district": "区", "school": "学校"}
+
+
+async def _scope_ids(role: Role, scope: Scope) -> dict[str, int]:
+    needed = SCOPE_FIELD[role]
+    given = {
+        "district": scope.district_code,
+        "school": scope.school_id,
+        "organisation": scope.organisation_id,
+    }
+    extra = [name for name, value in given.items() if value is not None and name != needed]
+    if extra:
+        raise AccountError(extra[0], f"角色「{role.label}」不使用{SCOPE_LABEL[extra[0]]}范围")
+    if needed is None:
+        return {}
+    if given[needed] is None:
+        raise AccountError(needed, f"角色「{role.label}」必须指定所属{SCOPE_LABEL[needed]}")
+    if needed == "district":
+        row = await District.select(District.id).where(District.code == scope.district_code).first()
+    elif needed == "school":
+        row = await School.select(School.id).where(School.id == scope.school_id).first()
+    else:
+        row = await Organisation.select(Organisation.id).where(
+            Organisation.id == scope.organisation_id
+        ).first()
+    if row is None:
+        raise AccountError(needed, f"所指定的{SCOPE_LABEL[needed]}不存在：{given[needed]}")
+    return {needed: row["id"]}
+
+
+async def create_user(
+    username: str, password: str, role: Role, scope: Scope, email: str | None = None
+) -> int:
+    """Create a user with one membership; refuse a taken username or a wrong scope."""
+    if role == Role.clock:
+        raise AccountError("role", "系统时钟不是可登录的角色")
+    ids = await _scope_ids(role, scope)
+    if await BaseUser.exists().where(BaseUser.username == username):
+        raise AccountError("username", f"用户名已存在：{username}")
+    try:
+        BaseUser._validate_password(password)
+    except ValueError as error:
+        raise AccountError("password", f"密码不符合要求：{error}") from error
+    async with write_transaction(BaseUser._meta.db):
+        user = await BaseUser.create_user(
+            username=username,
+            password=password,
+            # piccolo_user.email is unique and required; `.invalid` can never be delivered to.
+            email=email or f"{username}@users.invalid",
+            active=True,
+            admin=role in ADMIN_ROLES,
+        )
+        await Membership.insert(Membership(user=user.id, role=role.value, **ids))
+    return int(user.id)
+
+
+async def actor_for(user_id: int) -> Actor | None:
+    """The Actor of an active user, with one Grant per membership."""
+    user = await BaseUser.select(BaseUser.id, BaseUser.username).where(
+        (BaseUser.id == user_id) & (BaseUser.active == True)  # noqa: E712
+    ).first()
+    if user is None:
+        return None
+    rows = await Membership.select(
+        Membership.role,
+        Membership.organisation,
+        Membership.district,
+        Membership.school,
+        Membership.school.district.as_alias("school_district"),
+    ).where(Membership.user == user_id)
+    grants = tuple(
+        Grant(
+            role=Role(r["role"]),
+            organisation_id=r["organisation"],
+            district_id=r["district"],
+            school_id=r["school"],
+            school_district_id=r["school_district"],
+        )
+        for r in rows
+    )
+    return Actor(user_id=user["id"], username=user["username"], grants=grants)

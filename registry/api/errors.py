@@ -1,0 +1,86 @@
+"""One error shape for the whole API: {status_code, detail, errors: [{field, code, message}]}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from registry.accounts import AccountError
+from workflows.engine import TransitionError
+
+log = logging.getLogger(__name__)
+
+STATUS_DETAIL = {
+    400: "请求格式不正确",
+    401: "请先登录",
+    403: "无权执行此操作",
+    404: "请求的资源不存在",
+    405: "不支持的请求方法",
+    409: "数据已被他人修改，请刷新后重试",
+    413: "上传内容过大",
+    422: "提交的数据未通过校验",
+    429: "请求过于频繁",
+    500: "服务器内部错误，请稍后再试",
+}
+
+
+def error_response(status: int, detail: str, errors: list[dict[str, str]] | None = None) -> Response[Any]:
+    """The uniform JSON error body."""
+    return Response(
+        {"status_code": status, "detail": detail, "errors": errors or []},
+        status_code=status,
+        media_type=MediaType.JSON,
+    )
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    errors = []
+    for item in extra:
+        key = str(item.get("key", "")) if isinstance(item, dict) else ""
+        label = f"「{key}」" if key else "请求内容"
+        errors.append({"field": key, "code": "invalid", "message": f"{label}缺失或格式不正确"})
+    return errors
+
+
+def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Malformed request bodies and parameters name the field at fault."""
+    return error_response(400, STATUS_DETAIL[400], _validation_errors(exc))
+
+
+def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Litestar's own HTTP errors, in our shape and in Chinese."""
+    status = exc.status_code
+    detail = STATUS_DETAIL.get(status, exc.detail)
+    if status == 403 and "csrf" in str(exc.detail).lower():
+        detail = "缺少或错误的 CSRF 令牌：请在 X-CSRFToken 请求头中携带 csrftoken Cookie 的值"
+    return error_response(status, detail)
+
+
+def handle_transition(_: Request[Any, Any, Any], exc: TransitionError) -> Response[Any]:
+    """Engine refusals: 403, 404, 409 or 422 with the guard messages."""
+    return error_response(exc.status_code, exc.detail, [e.as_dict() for e in exc.errors])
+
+
+def handle_account(_: Request[Any, Any, Any], exc: AccountError) -> Response[Any]:
+    """Account errors name their field."""
+    return error_response(422, exc.message, [{"field": exc.field, "code": "invalid", "message": exc.message}])
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Never a stack trace to the user; the log keeps it."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(HTTP_500_INTERNAL_SERVER_ERROR, STATUS_DETAIL[500])
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    TransitionError: handle_transition,
+    AccountError: handle_account,
+    Exception: handle_unexpected,
+}

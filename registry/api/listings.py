@@ -1,0 +1,228 @@
+"""Listings in the caller's scope, and the uniform workflow endpoints."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from registry.api.errors import error_response
+from registry.api.security import provide_actor
+from registry.tables import Listing
+from registry.visibility import visible_listings
+from workflows import engine
+from workflows.actors import Actor
+from workflows.states import ExitReason, Role, State
+
+# Roles that may read the application form (it holds staff ID numbers).
+FORM_READERS = frozenset({Role.provider, Role.reviewer, Role.approver, Role.city})
+
+
+class OrganisationRef(msgspec.Struct):
+    id: int
+    name: str
+    kind: str
+
+
+class ListingOut(msgspec.Struct):
+    id: int
+    state: str
+    state_label: str
+    version: int
+    district: str
+    district_name: str
+    organisation: OrganisationRef
+    created_at: datetime | None
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    supplement_due: date | None
+    appeal_due: date | None
+    notice_start: date | None
+    notice_end: date | None
+    listed_at: datetime | None
+    valid_until: date | None
+    rectification_due: date | None
+    exited_at: datetime | None
+    exit_reason: str | None
+    exit_reason_label: str | None
+    banned_until: date | None
+    provider_message: str
+    form: dict[str, Any] | None = None
+
+
+class ListingPage(msgspec.Struct):
+    items: list[ListingOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class TransitionIn(msgspec.Struct):
+    action: str
+    version: int
+    reason: str = ""
+    message: str = ""
+    exit_reason: str | None = None
+
+
+class ActionOut(msgspec.Struct):
+    action: str
+    label: str
+    target: str
+    target_label: str
+    reason_required: bool
+    available: bool
+    problems: list[dict[str, str]]
+
+
+class ActionsOut(msgspec.Struct):
+    listing_id: int
+    state: str
+    version: int
+    actions: list[ActionOut]
+
+
+COLUMNS = (
+    *Listing._meta.columns,
+    Listing.district.code.as_alias("district_code"),
+    Listing.district.name.as_alias("district_name"),
+    Listing.organisation.name.as_alias("organisation_name"),
+    Listing.organisation.kind.as_alias("organisation_kind"),
+)
+
+
+def _out(row: dict[str, Any], with_form: bool) -> ListingOut:
+    reason = row["exit_reason"]
+    return ListingOut(
+        id=row["id"],
+        state=row["state"],
+        state_label=State(row["state"]).label,
+        version=row["version"],
+        district=row["district_code"],
+        district_name=row["district_name"],
+        organisation=OrganisationRef(
+            row["organisation"], row["organisation_name"], row["organisation_kind"]
+        ),
+        created_at=row["created_at"],
+        submitted_at=row["submitted_at"],
+        decided_at=row["decided_at"],
+        supplement_due=row["supplement_due"],
+        appeal_due=row["appeal_due"],
+        notice_start=row["notice_start"],
+        notice_end=row["notice_end"],
+        listed_at=row["listed_at"],
+        valid_until=row["valid_until"],
+        rectification_due=row["rectification_due"],
+        exited_at=row["exited_at"],
+        exit_reason=reason,
+        exit_reason_label=ExitReason(reason).label if reason else None,
+        banned_until=row["banned_until"],
+        provider_message=row["provider_message"],
+        form=row["form"] if with_form else None,
+    )
+
+
+async def _visible_row(listing_id: int, actor: Actor) -> dict[str, Any]:
+    scope = visible_listings(actor)
+    if scope is None:
+        raise NotFoundException()
+    row = await (
+        Listing.select(*COLUMNS)
+        .where((Listing.id == listing_id) & scope)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFoundException()
+    return row
+
+
+class ListingController(Controller):
+    path = "/api/v1/listings"
+    tags = ["listings"]
+    dependencies = {"actor": Provide(provide_actor)}
+
+    @get("/", operation_id="listListings")
+    async def list_listings(
+        self,
+        actor: Actor,
+        state_filter: str | None = Parameter(query="state", default=None),
+        district: str | None = Parameter(default=None, description="6-digit district code"),
+        page: int = Parameter(default=1, ge=1),
+        page_size: int = Parameter(default=20, ge=1, le=200),
+    ) -> Any:
+        """Listings in the caller's scope, newest first."""
+        if state_filter is not None and state_filter not in State.__members__:
+            return error_response(
+                400,
+                "请求参数不正确",
+                [{"field": "state", "code": "enum", "message": f"未知的状态：{state_filter}"}],
+            )
+        scope = visible_listings(actor)
+        if scope is None:
+            return ListingPage(items=[], total=0, page=page, page_size=page_size)
+        where = scope
+        if state_filter is not None:
+            where = where & (Listing.state == state_filter)
+        if district is not None:
+            where = where & (Listing.district.code == district)
+        total = await Listing.count().where(where)
+        rows = await (
+            Listing.select(*COLUMNS)
+            .where(where)
+            .order_by(Listing.id, ascending=False)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+            .output(load_json=True)
+        )
+        return ListingPage([_out(r, False) for r in rows], total, page, page_size)
+
+    @get("/{listing_id:int}", operation_id="getListing")
+    async def get_listing(self, actor: Actor, listing_id: int) -> ListingOut:
+        """One listing; 404 outside the caller's scope."""
+        row = await _visible_row(listing_id, actor)
+        return _out(row, with_form=bool(actor.roles & FORM_READERS))
+
+    @get("/{listing_id:int}/actions", operation_id="listActions")
+    async def list_actions(self, actor: Actor, listing_id: int) -> ActionsOut:
+        """What the caller may do now, from the transition table, with what blocks each."""
+        row = await _visible_row(listing_id, actor)
+        options = await engine.options(listing_id, actor)
+        return ActionsOut(
+            listing_id=listing_id,
+            state=row["state"],
+            version=row["version"],
+            actions=[
+                ActionOut(
+                    action=o.transition.name,
+                    label=o.transition.label,
+                    target=o.transition.target.value,
+                    target_label=o.transition.target.label,
+                    reason_required=o.transition.reason_required,
+                    available=o.available,
+                    problems=[p.as_dict() for p in o.problems],
+                )
+                for o in options
+            ],
+        )
+
+    @post("/{listing_id:int}/transitions", operation_id="fireTransition", status_code=200)
+    async def fire_transition(self, actor: Actor, listing_id: int, data: TransitionIn) -> ListingOut:
+        """Fire one transition: 403 role, 404 scope, 409 stale version, 422 refused."""
+        params = {"exit_reason": data.exit_reason} if data.exit_reason else {}
+        await engine.fire(
+            listing_id,
+            data.action,
+            actor,
+            version=data.version,
+            reason=data.reason,
+            message=data.message,
+            params=params,
+        )
+        row = await _visible_row(listing_id, actor)
+        return _out(row, with_form=False)

@@ -1,0 +1,71 @@
+"""create_app(): the one composition root (API, pages, admin mount)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Response, asgi, get
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect
+from litestar.types import Receive, Scope, Send
+
+from admin import create_admin_app
+from registry.api.auth import AuthController
+from registry.api.errors import EXCEPTION_HANDLERS
+from registry.api.health import health
+from registry.api.listings import ListingController
+from registry.api.security import csrf_config, session_config
+from registry.settings import Settings, get_settings
+
+
+def _admin_mount() -> Any:
+    admin_app = create_admin_app()
+
+    @asgi("/admin", is_mount=True, copy_scope=True)
+    async def admin(scope: Scope, receive: Receive, send: Send) -> None:
+        await admin_app(scope, receive, send)
+
+    return admin
+
+
+@get("/", include_in_schema=False)
+async def home() -> Response[str]:
+    """A placeholder home page until the public search page lands."""
+    return Response(
+        "<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>课后服务机构白名单</title>"
+        "<h1>天津市课后服务非学科类机构白名单</h1>"
+        "<p><a href='/schema'>API 文档</a> · <a href='/admin/'>管理后台</a></p></html>",
+        media_type="text/html",
+    )
+
+
+@get("/admin", include_in_schema=False)
+async def admin_redirect() -> Redirect:
+    """piccolo-admin's assets are relative: it needs the trailing slash."""
+    return Redirect("/admin/")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the Litestar application."""
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO)
+    return Litestar(
+        route_handlers=[
+            home,
+            health,
+            AuthController,
+            ListingController,
+            admin_redirect,
+            _admin_mount(),
+        ],
+        middleware=[session_config(settings).middleware],
+        csrf_config=csrf_config(settings),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="课后服务机构白名单 API",
+            version="1",
+            path="/schema",
+        ),
+        debug=settings.debug,
+    )

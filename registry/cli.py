@@ -1,0 +1,176 @@
+"""The `registry` command."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+@click.group()
+def main() -> None:
+    """课后服务机构白名单 registry."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, reload: bool, workers: int) -> None:
+    """Serve the web application."""
+    import uvicorn
+
+    click.echo(f"Serving on http://{host}:{port}  (API docs: /schema, admin: /admin/)")
+    uvicorn.run(
+        "registry.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=None if reload else workers,
+    )
+
+
+async def migrate_database() -> None:
+    """Run every pending migration, then add missing reference data."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from registry.reference import seed_reference
+
+    result = await run_forwards("all")
+    if not result.success:
+        raise click.ClickException(f"migration failed: {result.message}")
+    await seed_reference()
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema and reference data."""
+    _run(migrate_database())
+    click.echo("database is up to date")
+
+
+@main.command("seed-demo")
+@click.option("--seed", default=2026, show_default=True, type=int, help="Random seed.")
+@click.option("--organisations", default=320, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Only seed when there are no organisations yet.")
+def seed_demo(seed: int, organisations: int, if_empty: bool) -> None:
+    """Fill the database with realistic demo data and print the demo logins."""
+    from registry.demo import print_logins, seed_demo_data
+
+    _run(seed_demo_data(seed=seed, organisations=organisations, if_empty=if_empty))
+    print_logins()
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"not an ISO-8601 time: {value}", param_hint="--now") from error
+    if moment.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        from registry.settings import get_settings
+
+        moment = moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return moment
+
+
+@main.command()
+@click.option("--now", "now_text", default=None, help="ISO-8601 time to act as now.")
+def tick(now_text: str | None) -> None:
+    """Apply the time-driven transitions that are due (idempotent)."""
+    from workflows.clock import tick as clock_tick
+
+    fired = _run(clock_tick(_parse_now(now_text)))
+    total = sum(fired.values())
+    details = ", ".join(f"{name}: {count}" for name, count in sorted(fired.items()))
+    click.echo(f"{total} transitions applied" + (f" ({details})" if details else ""))
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit non-zero naming the first bad event."""
+    from workflows.audit import verify
+
+    result = _run(verify())
+    if result.ok:
+        click.echo(f"{result.checked} events verified")
+        return
+    click.echo(f"audit chain broken after {result.checked} good events: {result.problem}", err=True)
+    sys.exit(1)
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat: "):
+        raise click.ClickException("the passwords differ")
+    return first
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["provider", "reviewer", "approver", "school", "city"]),
+)
+@click.option("--district", "district_code", default=None, help="District code (reviewer, approver).")
+@click.option("--school", "school_id", default=None, type=int, help="School id (school).")
+@click.option("--organisation", "organisation_id", default=None, type=int, help="Organisation id.")
+def create_user(
+    username: str,
+    role: str,
+    district_code: str | None,
+    school_id: int | None,
+    organisation_id: int | None,
+) -> None:
+    """Create a user; the password is read from standard input (never an argument)."""
+    from registry.accounts import AccountError, Scope
+    from registry.accounts import create_user as create
+    from workflows.states import Role
+
+    password = _read_password()
+    scope = Scope(district_code=district_code, school_id=school_id, organisation_id=organisation_id)
+    try:
+        user_id = _run(create(username, password, Role(role), scope))
+    except AccountError as error:
+        raise click.ClickException(f"{error.field}: {error.message}") from error
+    click.echo(f"created user {username} (id {user_id}) as {role}")
+
+
+@main.command()
+@click.option("--write-readme", is_flag=True, help="Replace the diagram in README.md.")
+def diagram(write_readme: bool) -> None:
+    """Print the lifecycle as a Mermaid diagram generated from the transition table."""
+    from pathlib import Path
+
+    from workflows.diagram import mermaid, replace_in_readme
+
+    if write_readme:
+        readme = Path("README.md")
+        readme.write_text(replace_in_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
+        click.echo("README.md updated")
+    else:
+        click.echo(mermaid())

@@ -1,0 +1,50 @@
+"""The public whitelist projection, refreshed by the engine inside each transition's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from registry.tables import District, Listing, Organisation, WhitelistEntry
+from workflows.states import PUBLIC_STATES, State
+
+
+def _courses(form: dict[str, Any]) -> str:
+    # Courses a reviewer struck keep `approved: false`; only approved ones are public.
+    return "\n".join(
+        str(c.get("name", ""))
+        for c in form.get("courses", [])
+        if isinstance(c, dict) and c.get("approved", True)
+    )
+
+
+async def refresh(listing_id: int) -> None:
+    """Make the projection row of one listing match its state (insert, update or delete)."""
+    await WhitelistEntry.delete().where(WhitelistEntry.listing == listing_id)
+    listing = await (
+        Listing.select().where(Listing.id == listing_id).output(load_json=True).first()
+    )
+    if listing is None or State(listing["state"]) not in PUBLIC_STATES:
+        return
+    organisation = await Organisation.select().where(
+        Organisation.id == listing["organisation"]
+    ).first()
+    district = await District.select().where(District.id == listing["district"]).first()
+    form = listing["form"] if isinstance(listing["form"], dict) else {}
+    await WhitelistEntry.insert(
+        WhitelistEntry(
+            listing=listing_id,
+            organisation_id=organisation["id"],
+            organisation_name=organisation["name"],
+            provider_kind=organisation["kind"],
+            district_code=district["code"],
+            district_name=district["name"],
+            state=listing["state"],
+            rectifying=listing["state"] == State.under_rectification,
+            categories=" ".join(form.get("categories", [])),
+            courses=_courses(form),
+            listed_at=listing["listed_at"],
+            valid_until=listing["valid_until"],
+            updated_at=datetime.now(UTC),
+        )
+    )

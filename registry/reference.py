@@ -1,0 +1,63 @@
+"""Reference data: Tianjin's 16 districts (GB/T 2260) and the service categories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.tables import Category, District
+
+INNER_SIX_POLICY: dict[str, Any] = {"service_end_no_earlier_than": "18:30"}
+
+# (code, name, one of the six inner districts)
+DISTRICTS: tuple[tuple[str, str, bool], ...] = (
+    ("120101", "和平区", True),
+    ("120102", "河东区", True),
+    ("120103", "河西区", True),
+    ("120104", "南开区", True),
+    ("120105", "河北区", True),
+    ("120106", "红桥区", True),
+    ("120110", "东丽区", False),
+    ("120111", "西青区", False),
+    ("120112", "津南区", False),
+    ("120113", "北辰区", False),
+    ("120114", "武清区", False),
+    ("120115", "宝坻区", False),
+    ("120116", "滨海新区", False),
+    ("120117", "宁河区", False),
+    ("120118", "静海区", False),
+    ("120119", "蓟州区", False),
+)
+
+CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("sports", "体育"),
+    ("arts", "艺术"),
+    ("science", "科技"),
+    ("labour", "劳动"),
+    ("reading", "阅读"),
+    ("heritage", "传统文化/非遗"),
+    ("civics", "思政/红色文化"),
+    ("mental_health", "心理健康"),
+    ("other", "其他"),
+)
+
+CATEGORY_LABELS: dict[str, str] = dict(CATEGORIES)
+
+
+async def seed_reference() -> None:
+    """Insert the districts and categories that are missing; never overwrite edits."""
+    existing = {r["code"] for r in await District.select(District.code)}
+    missing = [
+        District(code=code, name=name, inner_six=inner, policy=INNER_SIX_POLICY if inner else {})
+        for code, name, inner in DISTRICTS
+        if code not in existing
+    ]
+    if missing:
+        await District.insert(*missing)
+    existing = {r["code"] for r in await Category.select(Category.code)}
+    categories = [
+        Category(code=code, name=name, position=index)
+        for index, (code, name) in enumerate(CATEGORIES)
+        if code not in existing
+    ]
+    if categories:
+        await Category.insert(*categories)

@@ -1,0 +1,41 @@
+"""The clock: fires due time-driven transitions through the engine, idempotently."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+
+from registry.tables import Listing
+from workflows.actors import CLOCK
+from workflows.engine import Conflict, Refused, fire, local_today
+from workflows.transitions import CLOCK_TRANSITIONS
+
+log = logging.getLogger(__name__)
+
+
+async def tick(now: datetime | None = None) -> Counter[str]:
+    """Apply every time-driven transition due at `now`; return how many of each fired.
+
+    A listing another process moved first is skipped (its guard or version refuses), so
+    running the clock twice, or from two processes, does the same as once.
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    # Candidates by date; the engine re-checks each one with the district's own calendar.
+    today = local_today(now)
+    fired: Counter[str] = Counter()
+    for transition in CLOCK_TRANSITIONS:
+        assert transition.due is not None
+        due_column = Listing._meta.get_column_by_name(transition.due)
+        rows = await Listing.select(Listing.id).where(
+            Listing.state.is_in([s.value for s in transition.sources])
+            & (due_column < today)
+        )
+        for row in rows:
+            try:
+                await fire(row["id"], transition.name, CLOCK, now=now)
+            except (Conflict, Refused) as refused:
+                log.info("clock skipped listing %s (%s): %s", row["id"], transition.name, refused)
+                continue
+            fired[transition.name] += 1
+    return fired

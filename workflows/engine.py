@@ -1,0 +1,264 @@
+"""The engine: the only code that writes a listing's state.
+
+`fire` checks scope, role, version, source state, reason and guards; then writes the new state,
+bumps `version`, appends the audit event and refreshes the public projection, all in one
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from registry import projection
+from registry.db import write_transaction
+from registry.settings import get_settings
+from registry.tables import District, Listing
+from workflows import audit
+from workflows.actors import Actor, Grant
+from workflows.context import Context, Refusal
+from workflows.policy import calendar_for, effective_policy
+from workflows.states import LIVE_STATES, Role, State
+from workflows.transitions import TRANSITIONS, Transition
+
+
+class TransitionError(Exception):
+    """A refused transition; `status_code` is the HTTP status the API answers with."""
+
+    status_code = 422
+
+    def __init__(self, detail: str, errors: list[Refusal] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class NotFound(TransitionError):
+    status_code = 404
+
+
+class Forbidden(TransitionError):
+    status_code = 403
+
+
+class Conflict(TransitionError):
+    status_code = 409
+
+
+class Refused(TransitionError):
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a fired transition changed."""
+
+    listing_id: int
+    action: str
+    from_state: State
+    state: State
+    version: int
+    event_id: int
+
+
+@dataclass(frozen=True)
+class ActionOption:
+    """An action the actor's role may take in the listing's current state, and what blocks it."""
+
+    transition: Transition
+    problems: tuple[Refusal, ...]
+
+    @property
+    def available(self) -> bool:
+        """True when nothing blocks it now."""
+        return not self.problems
+
+
+def local_today(now: datetime) -> date:
+    """The calendar day of `now` in the registry's time zone."""
+    return now.astimezone(ZoneInfo(get_settings().timezone)).date()
+
+
+async def _load_listing(listing_id: int) -> dict[str, Any] | None:
+    return await Listing.select().where(Listing.id == listing_id).output(load_json=True).first()
+
+
+async def _banned_until(listing: Mapping[str, Any]) -> date | None:
+    rows = await Listing.select(Listing.banned_until).where(
+        (Listing.organisation == listing["organisation"])
+        & (Listing.district == listing["district"])
+        & (Listing.id != listing["id"])
+        & Listing.banned_until.is_not_null()
+    )
+    return max((r["banned_until"] for r in rows), default=None)
+
+
+async def _other_live_listing(listing: Mapping[str, Any]) -> bool:
+    live = [s.value for s in LIVE_STATES if s != State.draft]
+    return await Listing.exists().where(
+        (Listing.organisation == listing["organisation"])
+        & (Listing.district == listing["district"])
+        & (Listing.id != listing["id"])
+        & Listing.state.is_in(live)
+    )
+
+
+FACT_LOADERS: dict[str, Callable[[Mapping[str, Any]], Awaitable[Any]]] = {
+    "banned_until": _banned_until,
+    "other_live_listing": _other_live_listing,
+}
+
+
+def _not_found() -> NotFound:
+    return NotFound("申请记录不存在")
+
+
+def _scoped_grants(actor: Actor, listing: Mapping[str, Any]) -> list[Grant]:
+    grants = actor.grants_seeing(listing["organisation"], listing["district"], State(listing["state"]))
+    if not grants:
+        raise _not_found()
+    return grants
+
+
+async def _context(
+    listing: Mapping[str, Any],
+    transition: Transition,
+    actor: Actor,
+    grant: Grant,
+    now: datetime,
+    reason: str,
+    message: str,
+    params: Mapping[str, Any],
+) -> Context:
+    district = await District.select(District.policy).where(
+        District.id == listing["district"]
+    ).output(load_json=True).first()
+    policy = effective_policy(district["policy"] if district else None)
+    facts = {name: await FACT_LOADERS[name](listing) for name in sorted(transition.needs)}
+    return Context(
+        listing=listing,
+        actor=actor,
+        grant=grant,
+        now=now,
+        today=local_today(now),
+        policy=policy,
+        calendar=calendar_for(policy),
+        reason=reason,
+        message=message,
+        params=params,
+        facts=facts,
+    )
+
+
+def _state_refusal(transition: Transition, state: State) -> Refusal:
+    return Refusal(
+        "action",
+        "invalid_state",
+        f"当前状态为「{state.label}」，不能执行「{transition.label}」",
+    )
+
+
+def _problems(transition: Transition, ctx: Context) -> list[Refusal]:
+    problems: list[Refusal] = []
+    if transition.reason_required and not ctx.reason.strip():
+        problems.append(Refusal("reason", "required", f"「{transition.label}」须填写理由"))
+    for guard in transition.all_guards:
+        problems.extend(guard(ctx))
+    return problems
+
+
+async def fire(
+    listing_id: int,
+    action: str,
+    actor: Actor,
+    *,
+    version: int | None = None,
+    reason: str = "",
+    message: str = "",
+    params: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Apply one transition, or raise the TransitionError that says why not."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    params = dict(params or {})
+    async with write_transaction(Listing._meta.db):
+        listing = await _load_listing(listing_id)
+        if listing is None:
+            raise _not_found()
+        grants = _scoped_grants(actor, listing)
+        transition = TRANSITIONS.get(action)
+        if transition is None:
+            raise Refused("未知的操作", [Refusal("action", "unknown_action", f"未知的操作：{action}")])
+        allowed = [g for g in grants if g.role in transition.roles]
+        if not allowed:
+            raise Forbidden(f"当前角色无权执行「{transition.label}」")
+        if version is not None and version != listing["version"]:
+            raise Conflict("该记录已被他人修改，请刷新后重试")
+        state = State(listing["state"])
+        if state not in transition.sources:
+            refusal = _state_refusal(transition, state)
+            raise Refused(refusal.message, [refusal])
+        ctx = await _context(listing, transition, actor, allowed[0], now, reason, message, params)
+        problems = _problems(transition, ctx)
+        if problems:
+            raise Refused(f"不能执行「{transition.label}」", problems)
+        updates: dict[str, Any] = {}
+        for effect in transition.effects:
+            updates.update(effect(ctx))
+        new_version = listing["version"] + 1
+        updates.update(state=transition.target.value, version=new_version)
+        if message:
+            updates["provider_message"] = message
+        written = await Listing.update(updates).where(
+            (Listing.id == listing_id) & (Listing.version == listing["version"])
+        ).returning(Listing.id)
+        if not written:
+            raise Conflict("该记录已被他人修改，请刷新后重试")
+        event_id = await audit.append(
+            action=transition.name,
+            role=allowed[0].role.value,
+            actor_id=actor.user_id,
+            actor_name=actor.username,
+            listing=listing_id,
+            from_state=state.value,
+            to_state=transition.target.value,
+            reason=reason,
+            message=message,
+            payload=_payload(params, updates),
+            occurred_at=now,
+        )
+        await projection.refresh(listing_id)
+    return Outcome(listing_id, transition.name, state, transition.target, new_version, event_id)
+
+
+def _payload(params: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:
+    """A small, JSON-safe record of what the transition set."""
+    changed = {
+        key: value.isoformat() if isinstance(value, date | datetime) else value
+        for key, value in updates.items()
+        if key not in ("state", "version", "provider_message")
+    }
+    return {"params": {k: str(v) for k, v in params.items()}, "set": changed}
+
+
+async def options(listing_id: int, actor: Actor, now: datetime | None = None) -> list[ActionOption]:
+    """The actions the actor's roles allow in the listing's current state, each with its blockers."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    listing = await _load_listing(listing_id)
+    if listing is None:
+        raise _not_found()
+    grants = _scoped_grants(actor, listing)
+    state = State(listing["state"])
+    result: list[ActionOption] = []
+    for transition in TRANSITIONS.values():
+        allowed = [g for g in grants if g.role in transition.roles and g.role != Role.clock]
+        if not allowed or state not in transition.sources:
+            continue
+        # The reason is typed when the action is taken; judge everything else now.
+        ctx = await _context(listing, transition, actor, allowed[0], now, "-", "", {})
+        problems = [p for p in _problems(transition, ctx) if p.field != "exit_reason"]
+        result.append(ActionOption(transition, tuple(problems)))
+    return result

@@ -1,0 +1,95 @@
+"""Guards: pure predicates over a Context. Each returns the refusals (empty when it passes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from schemas import APPLICATION, validate
+from workflows.context import Context, Refusal
+from workflows.states import EVALUATION_EXIT_REASONS, REVOCATION_REASONS, ExitReason
+
+Guard = Callable[[Context], list[Refusal]]
+
+
+def _fmt(day: object) -> str:
+    return str(day) if day is not None else "未设定"
+
+
+def not_the_recommender(ctx: Context) -> list[Refusal]:
+    """Four-eyes: the approver must not be the reviewer who recommended."""
+    if ctx.actor.user_id is not None and ctx.actor.user_id == ctx.listing["recommended_by"]:
+        return [Refusal("actor", "four_eyes", "审批人不能是提出推荐意见的审核员（双人复核）")]
+    return []
+
+
+def not_the_rejecter_after_appeal(ctx: Context) -> list[Refusal]:
+    """An appeal is decided by a reviewer other than the one who rejected."""
+    if ctx.listing["appealed"] and ctx.actor.user_id == ctx.listing["rejected_by"]:
+        return [Refusal("actor", "appeal_same_reviewer", "复核须由原审核员以外的审核员办理")]
+    return []
+
+
+def within_appeal_window(ctx: Context) -> list[Refusal]:
+    """A rejection may be appealed once, within the policy's working days."""
+    if ctx.listing["appealed"]:
+        return [Refusal("action", "appeal_used", "该申请已复核过一次，不能再次申请复核")]
+    due = ctx.listing["appeal_due"]
+    if due is None or ctx.today > due:
+        return [Refusal("action", "appeal_window_closed", f"复核申请期限已过（截止 {_fmt(due)}）")]
+    return []
+
+
+def due_passed(column: str, label: str) -> Guard:
+    """A time-driven transition fires only after the day in `column` has ended."""
+
+    def guard(ctx: Context) -> list[Refusal]:
+        due = ctx.listing[column]
+        if due is None or ctx.today <= due:
+            return [Refusal(column, "not_due", f"{label}尚未届满（截止 {_fmt(due)}）")]
+        return []
+
+    guard.__name__ = f"{column}_passed"
+    guard.__doc__ = f"Fires only after {column} has passed."
+    return guard
+
+
+def _exit_reason_in(allowed: frozenset[ExitReason], default: ExitReason | None) -> Guard:
+    def guard(ctx: Context) -> list[Refusal]:
+        code = ctx.params.get("exit_reason") or (default.value if default else None)
+        if code not in {r.value for r in allowed}:
+            choices = "、".join(sorted(r.label for r in allowed))
+            return [Refusal("exit_reason", "invalid_exit_reason", f"退出原因必须是以下之一：{choices}")]
+        return []
+
+    return guard
+
+
+valid_revocation_reason = _exit_reason_in(REVOCATION_REASONS, None)
+valid_revocation_reason.__name__ = "valid_revocation_reason"
+valid_evaluation_reason = _exit_reason_in(EVALUATION_EXIT_REASONS, ExitReason.evaluation_failed)
+valid_evaluation_reason.__name__ = "valid_evaluation_reason"
+
+
+def form_is_complete(ctx: Context) -> list[Refusal]:
+    """The application form validates against its JSON Schema."""
+    return [
+        Refusal(f"form.{e.field}" if e.field else "form", e.code, e.message)
+        for e in validate(APPLICATION, ctx.listing["form"])
+    ]
+
+
+def not_banned(ctx: Context) -> list[Refusal]:
+    """A provider exited with a ban may not apply to that district again before it ends."""
+    banned_until = ctx.facts.get("banned_until")
+    if banned_until is not None and ctx.today <= banned_until:
+        return [
+            Refusal("district", "banned", f"该机构在本区被禁止重新申请，禁入期至 {banned_until}")
+        ]
+    return []
+
+
+def no_other_live_listing(ctx: Context) -> list[Refusal]:
+    """One live listing per provider and district."""
+    if ctx.facts.get("other_live_listing"):
+        return [Refusal("district", "duplicate_listing", "该机构在本区已有进行中的申请或已入库记录")]
+    return []
