@@ -62,9 +62,11 @@ async def _scope_ids(role: Role, scope: Scope) -> dict[str, int]:
     elif needed == "school":
         row = await School.select(School.id).where(School.id == scope.school_id).first()
     else:
-        row = await Organisation.select(Organisation.id).where(
-            Organisation.id == scope.organisation_id
-        ).first()
+        row = (
+            await Organisation.select(Organisation.id)
+            .where(Organisation.id == scope.organisation_id)
+            .first()
+        )
     if row is None:
         raise AccountError(needed, f"所指定的{SCOPE_LABEL[needed]}不存在：{given[needed]}")
     return {needed: row["id"]}
@@ -98,9 +100,13 @@ async def create_user(
 
 async def actor_for(user_id: int) -> Actor | None:
     """The Actor of an active user, with one Grant per membership."""
-    user = await BaseUser.select(BaseUser.id, BaseUser.username).where(
-        (BaseUser.id == user_id) & (BaseUser.active == True)  # noqa: E712
-    ).first()
+    user = (
+        await BaseUser.select(BaseUser.id, BaseUser.username)
+        .where(
+            (BaseUser.id == user_id) & (BaseUser.active == True)  # noqa: E712
+        )
+        .first()
+    )
     if user is None:
         return None
     rows = await Membership.select(

@@ -9,6 +9,7 @@ from litestar import Litestar, Response, asgi, get
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
 from litestar.types import Receive, Scope, Send
+from piccolo.engine.postgres import PostgresEngine
 
 from admin import create_admin_app
 from registry.api.auth import AuthController
@@ -17,6 +18,7 @@ from registry.api.health import health
 from registry.api.listings import ListingController
 from registry.api.security import csrf_config, session_config
 from registry.settings import Settings, get_settings
+from registry.tables import District
 
 
 def _admin_mount() -> Any:
@@ -46,6 +48,20 @@ async def admin_redirect() -> Redirect:
     return Redirect("/admin/")
 
 
+async def open_database_pool() -> None:
+    """PostgreSQL: one connection pool per worker (SQLite opens a connection per query)."""
+    engine = District._meta.db
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool()
+
+
+async def close_database_pool() -> None:
+    """Release the pool on shutdown."""
+    engine = District._meta.db
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Litestar application."""
     settings = settings or get_settings()
@@ -67,5 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1",
             path="/schema",
         ),
+        on_startup=[open_database_pool],
+        on_shutdown=[close_database_pool],
         debug=settings.debug,
     )

@@ -136,7 +136,9 @@ def _read_password() -> str:
     required=True,
     type=click.Choice(["provider", "reviewer", "approver", "school", "city"]),
 )
-@click.option("--district", "district_code", default=None, help="District code (reviewer, approver).")
+@click.option(
+    "--district", "district_code", default=None, help="District code (reviewer, approver)."
+)
 @click.option("--school", "school_id", default=None, type=int, help="School id (school).")
 @click.option("--organisation", "organisation_id", default=None, type=int, help="Organisation id.")
 def create_user(

@@ -42,7 +42,9 @@ def make_engine(url: str) -> Engine:
         prepare_sqlite_file(path)
         # `timeout` is SQLite's busy timeout: writers wait for the lock instead of failing.
         return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
-    raise ValueError(f"REGISTRY_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")
+    raise ValueError(
+        f"REGISTRY_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}"
+    )
 
 
 def engine_name(engine: Engine) -> str:

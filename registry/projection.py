@@ -21,14 +21,12 @@ def _courses(form: dict[str, Any]) -> str:
 async def refresh(listing_id: int) -> None:
     """Make the projection row of one listing match its state (insert, update or delete)."""
     await WhitelistEntry.delete().where(WhitelistEntry.listing == listing_id)
-    listing = await (
-        Listing.select().where(Listing.id == listing_id).output(load_json=True).first()
-    )
+    listing = await Listing.select().where(Listing.id == listing_id).output(load_json=True).first()
     if listing is None or State(listing["state"]) not in PUBLIC_STATES:
         return
-    organisation = await Organisation.select().where(
-        Organisation.id == listing["organisation"]
-    ).first()
+    organisation = (
+        await Organisation.select().where(Organisation.id == listing["organisation"]).first()
+    )
     district = await District.select().where(District.id == listing["district"]).first()
     form = listing["form"] if isinstance(listing["form"], dict) else {}
     await WhitelistEntry.insert(

@@ -23,7 +23,11 @@ class Settings:
     @property
     def engine(self) -> str:
         """'postgres' or 'sqlite', chosen by the database URL's scheme."""
-        return "postgres" if self.database_url.startswith(("postgres://", "postgresql://")) else "sqlite"
+        return (
+            "postgres"
+            if self.database_url.startswith(("postgres://", "postgresql://"))
+            else "sqlite"
+        )
 
 
 def _secret_key(var_dir: Path) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
@@ -35,12 +35,12 @@ RoleChoice = _choices(Role, "RoleChoice")
 ExitReasonChoice = _choices(ExitReason, "ExitReasonChoice")
 
 
-class ProviderKind(str, Enum):
+class ProviderKind(StrEnum):
     organisation = "organisation"
     individual = "individual"
 
 
-class SchoolLevel(str, Enum):
+class SchoolLevel(StrEnum):
     primary = "primary"
     middle = "middle"
 

@@ -44,6 +44,9 @@ USERS: dict[str, tuple[Role, dict[str, Any]]] = {
 }
 
 
+PROVIDER_OF = {"feiyue": "provider", "other": "provider_other"}
+
+
 async def build_cast() -> None:
     """Migrate, then add organisations, schools and one user per test persona."""
     await migrate_database()
@@ -114,7 +117,11 @@ PATHS[State.listed] = [
 ]
 PATHS[State.under_rectification] = [
     *PATHS[State.listed],
-    ("put_under_rectification", "reviewer", {"reason": "家长投诉上课迟到", "now": T0 + timedelta(days=31)}),
+    (
+        "put_under_rectification",
+        "reviewer",
+        {"reason": "家长投诉上课迟到", "now": T0 + timedelta(days=31)},
+    ),
 ]
 PATHS[State.suspended] = [
     *PATHS[State.listed],
@@ -131,6 +138,10 @@ async def listing_in(state: State, organisation: str = "feiyue", district: str =
     listing_id = await new_listing(CAST.organisations[organisation], CAST.districts[district])
     for action, who, options in PATHS[state]:
         options = {"now": T0, **options}
+        if who == "provider":
+            who = PROVIDER_OF[organisation]
+        elif district == BINHAI and who in ("reviewer", "approver"):
+            who = f"{who}_binhai"
         _, version = await state_of(listing_id)
         await engine.fire(listing_id, action, await actor(who), version=version, **options)
     assert (await state_of(listing_id))[0] == state.value

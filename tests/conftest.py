@@ -90,9 +90,11 @@ async def db(template_url: str) -> AsyncIterator[Engine]:
         await _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         engine = make_engine(_with_database(template_url, name))
         bind(engine)
+        await engine.start_connection_pool(min_size=1, max_size=24)
         try:
             yield engine
         finally:
+            await engine.close_connection_pool()
             await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = _TMP / f"test_{number}.sqlite"

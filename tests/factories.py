@@ -53,7 +53,11 @@ _APPLICATION: dict[str, Any] = {
             "role": "主教练",
             "certificates": [
                 {"kind": "篮球二级裁判员证", "number": "TJ-BB-2019-0231", "valid_until": None},
-                {"kind": "社会体育指导员证书", "number": "SZ120100456", "valid_until": "2027-06-30"},
+                {
+                    "kind": "社会体育指导员证书",
+                    "number": "SZ120100456",
+                    "valid_until": "2027-06-30",
+                },
             ],
             "no_criminal_record_valid_until": "2026-12-31",
             "health_certificate_valid_until": "2026-09-30",
@@ -104,7 +108,9 @@ def individual_application() -> dict[str, Any]:
     return form
 
 
-async def new_listing(organisation_id: int, district_id: int, form: dict[str, Any] | None = None) -> int:
+async def new_listing(
+    organisation_id: int, district_id: int, form: dict[str, Any] | None = None
+) -> int:
     """A draft listing (drafts are created, never transitioned into)."""
     rows = await Listing.insert(
         Listing(
@@ -118,7 +124,9 @@ async def new_listing(organisation_id: int, district_id: int, form: dict[str, An
 
 async def state_of(listing_id: int) -> tuple[str, int]:
     """The listing's (state, version)."""
-    row = await Listing.select(Listing.state, Listing.version).where(Listing.id == listing_id).first()
+    row = (
+        await Listing.select(Listing.state, Listing.version).where(Listing.id == listing_id).first()
+    )
     return row["state"], row["version"]
 
 

@@ -1,1 +1,1 @@
-"""The listing lifecycle: states, the transition table, guards, the engine and the clock. No HTTP."""
+"""The listing lifecycle: states, transition table, guards, engine and clock. No HTTP."""

@@ -65,9 +65,7 @@ async def append(
     db = AuditEvent._meta.db
     if isinstance(db, PostgresEngine):
         await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _CHAIN_LOCK_KEY)
-    last = await (
-        AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id, ascending=False).first()
-    )
+    last = await AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id, ascending=False).first()
     prev_hash = last["hash"] if last else GENESIS
     event: dict[str, Any] = {
         "occurred_at": (occurred_at or datetime.now(UTC)).astimezone(UTC),
@@ -83,9 +81,9 @@ async def append(
         "payload": dict(payload or {}),
     }
     digest = compute_hash(event, prev_hash)
-    rows = await AuditEvent.insert(
-        AuditEvent(**event, prev_hash=prev_hash, hash=digest)
-    ).returning(AuditEvent.id)
+    rows = await AuditEvent.insert(AuditEvent(**event, prev_hash=prev_hash, hash=digest)).returning(
+        AuditEvent.id
+    )
     return int(rows[0]["id"])
 
 

@@ -28,8 +28,7 @@ async def tick(now: datetime | None = None) -> Counter[str]:
         assert transition.due is not None
         due_column = Listing._meta.get_column_by_name(transition.due)
         rows = await Listing.select(Listing.id).where(
-            Listing.state.is_in([s.value for s in transition.sources])
-            & (due_column < today)
+            Listing.state.is_in([s.value for s in transition.sources]) & (due_column < today)
         )
         for row in rows:
             try:

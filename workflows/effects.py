@@ -57,7 +57,7 @@ def record_appeal(ctx: Context) -> dict[str, Any]:
 
 
 def open_notice(ctx: Context) -> dict[str, Any]:
-    """The public notice runs the policy's working days, from the first working day after approval."""
+    """The notice runs the policy's working days, from the first working day after approval."""
     days = int(ctx.policy["notice_working_days"])
     return {
         "decided_at": ctx.now,

@@ -117,7 +117,9 @@ def _not_found() -> NotFound:
 
 
 def _scoped_grants(actor: Actor, listing: Mapping[str, Any]) -> list[Grant]:
-    grants = actor.grants_seeing(listing["organisation"], listing["district"], State(listing["state"]))
+    grants = actor.grants_seeing(
+        listing["organisation"], listing["district"], State(listing["state"])
+    )
     if not grants:
         raise _not_found()
     return grants
@@ -133,9 +135,12 @@ async def _context(
     message: str,
     params: Mapping[str, Any],
 ) -> Context:
-    district = await District.select(District.policy).where(
-        District.id == listing["district"]
-    ).output(load_json=True).first()
+    district = (
+        await District.select(District.policy)
+        .where(District.id == listing["district"])
+        .output(load_json=True)
+        .first()
+    )
     policy = effective_policy(district["policy"] if district else None)
     facts = {name: await FACT_LOADERS[name](listing) for name in sorted(transition.needs)}
     return Context(
@@ -191,7 +196,9 @@ async def fire(
         grants = _scoped_grants(actor, listing)
         transition = TRANSITIONS.get(action)
         if transition is None:
-            raise Refused("未知的操作", [Refusal("action", "unknown_action", f"未知的操作：{action}")])
+            raise Refused(
+                "未知的操作", [Refusal("action", "unknown_action", f"未知的操作：{action}")]
+            )
         allowed = [g for g in grants if g.role in transition.roles]
         if not allowed:
             raise Forbidden(f"当前角色无权执行「{transition.label}」")
@@ -212,9 +219,11 @@ async def fire(
         updates.update(state=transition.target.value, version=new_version)
         if message:
             updates["provider_message"] = message
-        written = await Listing.update(updates).where(
-            (Listing.id == listing_id) & (Listing.version == listing["version"])
-        ).returning(Listing.id)
+        written = (
+            await Listing.update(updates)
+            .where((Listing.id == listing_id) & (Listing.version == listing["version"]))
+            .returning(Listing.id)
+        )
         if not written:
             raise Conflict("该记录已被他人修改，请刷新后重试")
         event_id = await audit.append(
@@ -245,7 +254,7 @@ def _payload(params: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str,
 
 
 async def options(listing_id: int, actor: Actor, now: datetime | None = None) -> list[ActionOption]:
-    """The actions the actor's roles allow in the listing's current state, each with its blockers."""
+    """The actions the actor's roles allow in the listing's state now, each with its blockers."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     listing = await _load_listing(listing_id)
     if listing is None:

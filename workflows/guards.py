@@ -58,7 +58,9 @@ def _exit_reason_in(allowed: frozenset[ExitReason], default: ExitReason | None) 
         code = ctx.params.get("exit_reason") or (default.value if default else None)
         if code not in {r.value for r in allowed}:
             choices = "、".join(sorted(r.label for r in allowed))
-            return [Refusal("exit_reason", "invalid_exit_reason", f"退出原因必须是以下之一：{choices}")]
+            return [
+                Refusal("exit_reason", "invalid_exit_reason", f"退出原因必须是以下之一：{choices}")
+            ]
         return []
 
     return guard
@@ -91,5 +93,7 @@ def not_banned(ctx: Context) -> list[Refusal]:
 def no_other_live_listing(ctx: Context) -> list[Refusal]:
     """One live listing per provider and district."""
     if ctx.facts.get("other_live_listing"):
-        return [Refusal("district", "duplicate_listing", "该机构在本区已有进行中的申请或已入库记录")]
+        return [
+            Refusal("district", "duplicate_listing", "该机构在本区已有进行中的申请或已入库记录")
+        ]
     return []

@@ -76,7 +76,13 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 # Roles a person can hold (the clock is not a login).
-HUMAN_ROLES: tuple[Role, ...] = (Role.provider, Role.reviewer, Role.approver, Role.school, Role.city)
+HUMAN_ROLES: tuple[Role, ...] = (
+    Role.provider,
+    Role.reviewer,
+    Role.approver,
+    Role.school,
+    Role.city,
+)
 
 
 class ExitReason(StrEnum):

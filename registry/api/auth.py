@@ -6,7 +6,8 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 from piccolo.apps.user.tables import BaseUser
 
 from registry.api.errors import error_response
@@ -50,14 +51,20 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", operation_id="login", status_code=200, exclude_from_csrf=True)
-    async def login(self, request: Request[Any, Any, Any], data: LoginIn) -> Any:
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> Any:
         """Check the password and start a session."""
         user_id = await BaseUser.login(username=data.username, password=data.password)
         if user_id is None:
             return error_response(
                 401,
                 "用户名或密码错误",
-                [{"field": "password", "code": "invalid_credentials", "message": "用户名或密码错误"}],
+                [
+                    {
+                        "field": "password",
+                        "code": "invalid_credentials",
+                        "message": "用户名或密码错误",
+                    }
+                ],
             )
         request.set_session({SESSION_USER_KEY: int(user_id)})
         return {"id": int(user_id), "username": data.username}
@@ -69,6 +76,6 @@ class AuthController(Controller):
         return {"ok": True}
 
     @get("/me", operation_id="me", dependencies={"actor": Provide(provide_actor)})
-    async def me(self, actor: Actor) -> MeOut:
+    async def me(self, actor: NamedDependency[Actor]) -> MeOut:
         """Who is logged in, and as what."""
         return me_out(actor)

@@ -28,7 +28,9 @@ STATUS_DETAIL = {
 }
 
 
-def error_response(status: int, detail: str, errors: list[dict[str, str]] | None = None) -> Response[Any]:
+def error_response(
+    status: int, detail: str, errors: list[dict[str, str]] | None = None
+) -> Response[Any]:
     """The uniform JSON error body."""
     return Response(
         {"status_code": status, "detail": detail, "errors": errors or []},
@@ -68,7 +70,9 @@ def handle_transition(_: Request[Any, Any, Any], exc: TransitionError) -> Respon
 
 def handle_account(_: Request[Any, Any, Any], exc: AccountError) -> Response[Any]:
     """Account errors name their field."""
-    return error_response(422, exc.message, [{"field": exc.field, "code": "invalid", "message": exc.message}])
+    return error_response(
+        422, exc.message, [{"field": exc.field, "code": "invalid", "message": exc.message}]
+    )
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

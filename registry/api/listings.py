@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from registry.api.errors import error_response
 from registry.api.security import provide_actor
@@ -150,11 +150,11 @@ class ListingController(Controller):
     @get("/", operation_id="listListings")
     async def list_listings(
         self,
-        actor: Actor,
-        state_filter: str | None = Parameter(query="state", default=None),
-        district: str | None = Parameter(default=None, description="6-digit district code"),
-        page: int = Parameter(default=1, ge=1),
-        page_size: int = Parameter(default=20, ge=1, le=200),
+        actor: NamedDependency[Actor],
+        state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
+        district: Annotated[str | None, QueryParameter(description="6-digit district code")] = None,
+        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
     ) -> Any:
         """Listings in the caller's scope, newest first."""
         if state_filter is not None and state_filter not in State.__members__:
@@ -183,13 +183,17 @@ class ListingController(Controller):
         return ListingPage([_out(r, False) for r in rows], total, page, page_size)
 
     @get("/{listing_id:int}", operation_id="getListing")
-    async def get_listing(self, actor: Actor, listing_id: int) -> ListingOut:
+    async def get_listing(
+        self, actor: NamedDependency[Actor], listing_id: FromPath[int]
+    ) -> ListingOut:
         """One listing; 404 outside the caller's scope."""
         row = await _visible_row(listing_id, actor)
         return _out(row, with_form=bool(actor.roles & FORM_READERS))
 
     @get("/{listing_id:int}/actions", operation_id="listActions")
-    async def list_actions(self, actor: Actor, listing_id: int) -> ActionsOut:
+    async def list_actions(
+        self, actor: NamedDependency[Actor], listing_id: FromPath[int]
+    ) -> ActionsOut:
         """What the caller may do now, from the transition table, with what blocks each."""
         row = await _visible_row(listing_id, actor)
         options = await engine.options(listing_id, actor)
@@ -212,7 +216,9 @@ class ListingController(Controller):
         )
 
     @post("/{listing_id:int}/transitions", operation_id="fireTransition", status_code=200)
-    async def fire_transition(self, actor: Actor, listing_id: int, data: TransitionIn) -> ListingOut:
+    async def fire_transition(
+        self, actor: NamedDependency[Actor], listing_id: FromPath[int], data: JSONBody[TransitionIn]
+    ) -> ListingOut:
         """Fire one transition: 403 role, 404 scope, 409 stale version, 422 refused."""
         params = {"exit_reason": data.exit_reason} if data.exit_reason else {}
         await engine.fire(
