@@ -1,16 +1,18 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from enum import Enum
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Date
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import JSON
-from piccolo.columns.column_types import Serial
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import Varchar
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -87,17 +89,11 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="registry", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Category", tablename="category", schema=None, columns=None
-    )
+    manager.add_table(class_name="Category", tablename="category", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Membership", tablename="membership", schema=None, columns=None
-    )
+    manager.add_table(class_name="Membership", tablename="membership", schema=None, columns=None)
 
     manager.add_table(
         class_name="AuditEvent",
@@ -106,9 +102,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="School", tablename="school", schema=None, columns=None
-    )
+    manager.add_table(class_name="School", tablename="school", schema=None, columns=None)
 
     manager.add_table(
         class_name="Organisation",
@@ -124,17 +118,11 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Document", tablename="document", schema=None, columns=None
-    )
+    manager.add_table(class_name="Document", tablename="document", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="District", tablename="district", schema=None, columns=None
-    )
+    manager.add_table(class_name="District", tablename="district", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Listing", tablename="listing", schema=None, columns=None
-    )
+    manager.add_table(class_name="Listing", tablename="listing", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Category",
@@ -693,9 +681,7 @@ async def forwards():
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
-            "choices": Enum(
-                "SchoolLevel", {"primary": "primary", "middle": "middle"}
-            ),
+            "choices": Enum("SchoolLevel", {"primary": "primary", "middle": "middle"}),
             "db_column_name": None,
             "secret": False,
         },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from registry.tables import AuditEvent
 from tests.cast import listing_in
 from tests.cli_runner import registry
@@ -20,7 +22,7 @@ async def test_every_transition_is_an_event_linked_to_the_previous(db: object) -
         "submit", "accept", "recommend", "approve", "end_notice",
     ]  # fmt: skip
     assert events[0]["prev_hash"] == GENESIS
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))
     assert events[3]["payload"]["set"]["notice_end"] == "2026-03-09"
     assert events[4]["role"] == "clock" and events[4]["actor_name"] == "clock"
     result = await verify()

@@ -11,9 +11,9 @@ import pytest
 from registry.tables import AuditEvent, District
 from tests.cast import CAST, HEPING, T0, actor, listing_in, listing_row
 from tests.factories import at, new_listing, state_of, step
+from workflows import workdays
 from workflows.clock import tick
 from workflows.states import State
-from workflows import workdays
 from workflows.workdays import WorkCalendar
 
 
