@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Litestar, Response, asgi, get
 from litestar.openapi import OpenAPIConfig
-from litestar.response import Redirect
 from litestar.types import Receive, Scope, Send
 from piccolo.engine.postgres import PostgresEngine
 
@@ -26,6 +25,18 @@ def _admin_mount() -> Any:
 
     @asgi("/admin", is_mount=True, copy_scope=True)
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
+        # The mount strips its prefix from `path`; `raw_path` still tells /admin from /admin/.
+        if scope["type"] == "http" and scope.get("raw_path") == b"/admin":
+            # piccolo-admin's asset links are relative: the bare /admin must gain its slash.
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 308,
+                    "headers": [(b"location", b"/admin/")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
         await admin_app(scope, receive, send)
 
     return admin
@@ -40,12 +51,6 @@ async def home() -> Response[str]:
         "<p><a href='/schema'>API 文档</a> · <a href='/admin/'>管理后台</a></p></html>",
         media_type="text/html",
     )
-
-
-@get("/admin", include_in_schema=False)
-async def admin_redirect() -> Redirect:
-    """piccolo-admin's assets are relative: it needs the trailing slash."""
-    return Redirect("/admin/")
 
 
 async def open_database_pool() -> None:
@@ -72,7 +77,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             AuthController,
             ListingController,
-            admin_redirect,
             _admin_mount(),
         ],
         middleware=[session_config(settings).middleware],

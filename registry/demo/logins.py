@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -69,7 +70,8 @@ async def demo_logins() -> list[DemoLogin]:
 
 def render_logins(logins: list[DemoLogin], console: Console | None = None) -> None:
     """Print the logins as a table, with where to use them."""
-    console = console or Console()
+    # Piped output (the serve script, CI logs) would otherwise wrap at 80 columns.
+    console = console or Console(width=None if sys.stdout.isatty() else 140)
     if not logins:
         console.print("No demo users in this database (run `registry seed-demo`).")
         return
