@@ -125,23 +125,27 @@ def _scoped_grants(actor: Actor, listing: Mapping[str, Any]) -> list[Grant]:
     return grants
 
 
+async def _district_policy(listing: Mapping[str, Any]) -> dict[str, Any]:
+    district = await (
+        District.select(District.policy)
+        .where(District.id == listing["district"])
+        .output(load_json=True)
+        .first()
+    )
+    return effective_policy(district["policy"] if district else None)
+
+
 async def _context(
     listing: Mapping[str, Any],
     transition: Transition,
     actor: Actor,
     grant: Grant,
     now: datetime,
-    reason: str,
-    message: str,
-    params: Mapping[str, Any],
+    policy: Mapping[str, Any],
+    reason: str = "",
+    message: str = "",
+    params: Mapping[str, Any] | None = None,
 ) -> Context:
-    district = (
-        await District.select(District.policy)
-        .where(District.id == listing["district"])
-        .output(load_json=True)
-        .first()
-    )
-    policy = effective_policy(district["policy"] if district else None)
     facts = {name: await FACT_LOADERS[name](listing) for name in sorted(transition.needs)}
     return Context(
         listing=listing,
@@ -153,7 +157,7 @@ async def _context(
         calendar=calendar_for(policy),
         reason=reason,
         message=message,
-        params=params,
+        params=params or {},
         facts=facts,
     )
 
@@ -166,13 +170,15 @@ def _state_refusal(transition: Transition, state: State) -> Refusal:
     )
 
 
+def _guard_problems(transition: Transition, ctx: Context) -> list[Refusal]:
+    return [problem for guard in transition.all_guards for problem in guard(ctx)]
+
+
 def _problems(transition: Transition, ctx: Context) -> list[Refusal]:
     problems: list[Refusal] = []
     if transition.reason_required and not ctx.reason.strip():
         problems.append(Refusal("reason", "required", f"「{transition.label}」须填写理由"))
-    for guard in transition.all_guards:
-        problems.extend(guard(ctx))
-    return problems
+    return problems + _guard_problems(transition, ctx)
 
 
 async def fire(
@@ -208,7 +214,10 @@ async def fire(
         if state not in transition.sources:
             refusal = _state_refusal(transition, state)
             raise Refused(refusal.message, [refusal])
-        ctx = await _context(listing, transition, actor, allowed[0], now, reason, message, params)
+        policy = await _district_policy(listing)
+        ctx = await _context(
+            listing, transition, actor, allowed[0], now, policy, reason, message, params
+        )
         problems = _problems(transition, ctx)
         if problems:
             raise Refused(f"不能执行「{transition.label}」", problems)
@@ -261,13 +270,14 @@ async def options(listing_id: int, actor: Actor, now: datetime | None = None) ->
         raise _not_found()
     grants = _scoped_grants(actor, listing)
     state = State(listing["state"])
+    policy = await _district_policy(listing)
     result: list[ActionOption] = []
     for transition in TRANSITIONS.values():
         allowed = [g for g in grants if g.role in transition.roles and g.role != Role.clock]
         if not allowed or state not in transition.sources:
             continue
-        # The reason is typed when the action is taken; judge everything else now.
-        ctx = await _context(listing, transition, actor, allowed[0], now, "-", "", {})
-        problems = [p for p in _problems(transition, ctx) if p.field != "exit_reason"]
+        ctx = await _context(listing, transition, actor, allowed[0], now, policy)
+        # The reason and exit reason are given when the action is taken; judge the rest now.
+        problems = [p for p in _guard_problems(transition, ctx) if p.field != "exit_reason"]
         result.append(ActionOption(transition, tuple(problems)))
     return result

@@ -8,7 +8,7 @@ from collections import Counter
 from registry.tables import AuditEvent
 from tests.api.conftest import Client
 from tests.cast import CAST, HEPING, listing_in
-from tests.factories import state_of
+from tests.factories import new_listing, state_of, valid_application
 from workflows.audit import verify
 from workflows.states import State
 
@@ -147,3 +147,20 @@ async def test_twenty_concurrent_conflicting_transitions_one_wins(login, db: obj
     assert state in ("pending_approval", "rejected")
     assert await AuditEvent.count() == events_before + 1
     assert (await verify()).ok
+
+
+async def test_actions_show_why_submit_is_blocked(login, db: object) -> None:
+    form = valid_application()
+    del form["safety_plan"]
+    listing_id = await new_listing(CAST.organisations["feiyue"], CAST.districts[HEPING], form)
+    provider = await login("provider")
+    body = (await provider.get(f"/api/v1/listings/{listing_id}/actions")).json()
+    (submit,) = body["actions"]
+    assert submit["action"] == "submit" and submit["available"] is False
+    assert [p["field"] for p in submit["problems"]] == ["form.safety_plan"]
+    response = await provider.post(
+        f"/api/v1/listings/{listing_id}/transitions", json={"action": "submit", "version": 1}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "form.safety_plan"
+    assert response.json()["errors"][0]["message"]
