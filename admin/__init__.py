@@ -1,17 +1,172 @@
-"""piccolo-admin for staff: reference data editable, workflow records read-only."""
+"""piccolo-admin for staff: reference data editable, workflow records read-only.
+
+- Editable (city members and superusers only; every change is audited, see admin/audit.py):
+  District (policy overrides validated), Category, School, Organisation, Membership, users
+  (piccolo-admin itself limits the user table to superusers).
+- Read-only: Listing, AuditEvent, Document, WhitelistEntry. Workflow changes go through the engine.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from piccolo_admin.endpoints import create_admin
+from piccolo.apps.user.tables import BaseUser
+from piccolo.table import Table
+from piccolo_admin.endpoints import TableConfig, create_admin
+from piccolo_admin.translations.data import ENGLISH, SIMPLIFIED_CHINESE
+from piccolo_api.crud.endpoints import OrderBy
+from piccolo_api.crud.hooks import Hook, HookType
+from piccolo_api.crud.validators import Validators
 
-from registry.tables import AuditEvent, Category, District, Listing, Membership, School
+from admin import rules
+from admin.audit import AuditedAdmin, delete_recorder, record_create, update_recorder
+from registry.settings import Settings, get_settings
+from registry.tables import (
+    AuditEvent,
+    Category,
+    District,
+    Document,
+    Listing,
+    Membership,
+    Organisation,
+    School,
+    WhitelistEntry,
+)
+
+__all__ = ["create_admin_app"]
+
+SITE_NAME = "白名单管理后台"
+REFERENCE = "参考数据"
+ACCOUNTS = "账户"
+RECORDS = "审批记录（只读）"
 
 
-def create_admin_app() -> Any:
-    """The admin ASGI app (built once at start-up)."""
-    return create_admin(
-        tables=[District, Category, School, Membership, Listing, AuditEvent],
-        site_name="白名单管理后台",
+def _hooks(
+    save: Sequence[Callable[..., Any]] = (),
+    patch: Sequence[Callable[..., Any]] = (),
+    delete: Sequence[Callable[..., Any]] = (),
+) -> list[Hook]:
+    # PiccoloCRUD groups hooks with itertools.groupby, which only merges *adjacent* hooks of a
+    # type (a later run of the same type replaces an earlier one): keep each type together.
+    return [
+        *(Hook(HookType.pre_save, hook) for hook in save),
+        *(Hook(HookType.pre_patch, hook) for hook in patch),
+        *(Hook(HookType.pre_delete, hook) for hook in delete),
+    ]
+
+
+def _editable(
+    table: type[Table],
+    menu_group: str,
+    save: Sequence[Callable[..., Any]] = (),
+    patch: Sequence[Callable[..., Any]] = (),
+    **options: Any,
+) -> TableConfig:
+    """A table staff may edit; each write is checked, then recorded for the audit chain."""
+    return TableConfig(
+        table,
+        menu_group=menu_group,
+        validators=Validators(
+            post_single=[rules.city_only, record_create],
+            patch_single=[rules.city_only],
+            delete_single=[rules.city_only],
+            put_single=[rules.refuse_put],
+            delete_all=[rules.refuse_bulk_delete],
+        ),
+        # Checks first, recorders last: a refused change records nothing.
+        hooks=_hooks(
+            save=save,
+            patch=[*patch, update_recorder(table)],
+            delete=[delete_recorder(table)],
+        ),
+        **options,
     )
+
+
+def _read_only(table: type[Table], **options: Any) -> TableConfig:
+    """A workflow table shown for reference; every write is refused."""
+    refuse = [rules.refuse_write]
+    return TableConfig(
+        table,
+        menu_group=RECORDS,
+        validators=Validators(
+            post_single=refuse,
+            put_single=refuse,
+            patch_single=refuse,
+            delete_single=refuse,
+            delete_all=refuse,
+        ),
+        hooks=_hooks(delete=[rules.refuse_delete]),
+        **options,
+    )
+
+
+def table_configs() -> list[TableConfig]:
+    """Every table the admin shows, with its rules."""
+    listing = _read_only(
+        Listing,
+        visible_columns=[
+            Listing.id,
+            Listing.organisation,
+            Listing.district,
+            Listing.state,
+            Listing.version,
+            Listing.submitted_at,
+            Listing.decided_at,
+            Listing.listed_at,
+            Listing.valid_until,
+        ],
+    )
+    # Behind the validators, and in case they are ever loosened: no listing is created here, and
+    # state and version are never patched (only workflows.engine moves them).
+    listing.hooks = _hooks(
+        save=[rules.refuse_listing_save],
+        patch=[rules.refuse_listing_state_patch],
+        delete=[rules.refuse_delete],
+    )
+    return [
+        _editable(
+            District,
+            REFERENCE,
+            save=[rules.check_district_save],
+            patch=[rules.check_district_patch],
+        ),
+        _editable(Category, REFERENCE, order_by=[OrderBy(Category.position)]),
+        _editable(School, REFERENCE),
+        # Hide the resident ID of individual providers from the list view.
+        _editable(
+            Organisation,
+            ACCOUNTS,
+            exclude_visible_columns=[Organisation.resident_id, Organisation.description],
+        ),
+        _editable(Membership, ACCOUNTS),
+        _editable(BaseUser, ACCOUNTS, exclude_visible_columns=[BaseUser.password]),
+        listing,
+        _read_only(
+            AuditEvent,
+            order_by=[OrderBy(AuditEvent.id, ascending=False)],
+            exclude_visible_columns=[
+                AuditEvent.payload,
+                AuditEvent.prev_hash,
+                AuditEvent.hash,
+            ],
+        ),
+        _read_only(Document),
+        _read_only(WhitelistEntry),
+    ]
+
+
+def create_admin_app(settings: Settings | None = None) -> AuditedAdmin:
+    """The admin ASGI app (built once at start-up)."""
+    settings = settings or get_settings()
+    admin = create_admin(
+        tables=table_configs(),
+        site_name=SITE_NAME,
+        # Under HTTPS: secure cookies and a Host check; on a laptop neither applies.
+        production=settings.https,
+        allowed_hosts=list(settings.allowed_hosts),
+        default_language_code=SIMPLIFIED_CHINESE.language_code,
+        translations=[SIMPLIFIED_CHINESE, ENGLISH],
+    )
+    return AuditedAdmin(admin)

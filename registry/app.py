@@ -20,8 +20,8 @@ from registry.settings import Settings, get_settings
 from registry.tables import District
 
 
-def _admin_mount() -> Any:
-    admin_app = create_admin_app()
+def _admin_mount(settings: Settings) -> Any:
+    admin_app = create_admin_app(settings)
 
     @asgi("/admin", is_mount=True, copy_scope=True)
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             AuthController,
             ListingController,
-            _admin_mount(),
+            _admin_mount(settings),
         ],
         middleware=[session_config(settings).middleware],
         csrf_config=csrf_config(settings),

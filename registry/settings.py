@@ -19,6 +19,8 @@ class Settings:
     var_dir: Path
     max_upload_bytes: int
     debug: bool
+    https: bool
+    allowed_hosts: tuple[str, ...]
 
     @property
     def engine(self) -> str:
@@ -56,6 +58,10 @@ def load_settings() -> Settings:
         var_dir=var_dir,
         max_upload_bytes=int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         debug=os.environ.get("REGISTRY_DEBUG", "") == "1",
+        https=os.environ.get("REGISTRY_HTTPS", "") == "1",
+        allowed_hosts=tuple(
+            h.strip() for h in os.environ.get("REGISTRY_ALLOWED_HOSTS", "").split(",") if h.strip()
+        ),
     )
 
 

@@ -21,14 +21,16 @@ def session_config(settings: Settings) -> CookieBackendConfig:
     """A signed, encrypted cookie session: app workers stay stateless."""
     secret = hashlib.sha256(f"session:{settings.secret_key}".encode()).digest()
     # "id" is piccolo-admin's cookie name; ours must differ.
-    return CookieBackendConfig(secret=secret, key="session", httponly=True, samesite="lax")
+    return CookieBackendConfig(
+        secret=secret, key="session", httponly=True, samesite="lax", secure=settings.https
+    )
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
     """Litestar's double-submit CSRF: cookie `csrftoken`, header `X-CSRFToken`."""
     secret = hashlib.sha256(f"csrf:{settings.secret_key}".encode()).hexdigest()
     # piccolo-admin checks its own CSRF token under /admin.
-    return CSRFConfig(secret=secret, exclude=["^/admin"])
+    return CSRFConfig(secret=secret, exclude=["^/admin"], cookie_secure=settings.https)
 
 
 async def optional_actor(request: Request[Any, Any, Any]) -> Actor | None:
