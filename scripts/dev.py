@@ -315,14 +315,19 @@ def server_url(args: list[str]) -> str:
     return f"http://{host}:{port}"
 
 
-def cmd_serve(args: list[str], timings: dict[str, float]) -> int:
+def prepare(mode: str, timings: dict[str, float]) -> None:
+    """Debian packages and the virtual environment for `serve` or `test`, timed."""
     started = time.monotonic()
-    ensure_system_packages("serve")
+    ensure_system_packages(mode)
     timings["system packages"] = time.monotonic() - started
 
     started = time.monotonic()
-    ensure_install("serve")
+    ensure_install(mode)
     timings["install"] = time.monotonic() - started
+
+
+def cmd_serve(args: list[str], timings: dict[str, float]) -> int:
+    prepare("serve", timings)
 
     registry = venv_tool("registry")
     env = child_env()
@@ -352,13 +357,7 @@ def cmd_serve(args: list[str], timings: dict[str, float]) -> int:
 
 
 def cmd_test(args: list[str], timings: dict[str, float]) -> int:
-    started = time.monotonic()
-    ensure_system_packages("test")
-    timings["system packages"] = time.monotonic() - started
-
-    started = time.monotonic()
-    ensure_install("test")
-    timings["install"] = time.monotonic() - started
+    prepare("test", timings)
 
     env = child_env()
     database = env.get("REGISTRY_DATABASE_URL", "")

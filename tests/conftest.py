@@ -26,11 +26,14 @@ if not POSTGRES:
     os.environ["REGISTRY_DATABASE_URL"] = f"sqlite:///{_TMP / 'template.sqlite'}"
 
 import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+from litestar import Litestar  # noqa: E402
 from piccolo.apps.user.tables import BaseUser  # noqa: E402
 from piccolo.conf.apps import Finder  # noqa: E402
 from piccolo.engine.base import Engine  # noqa: E402
 
 import registry.piccolo_conf  # noqa: E402
+from registry.app import create_app  # noqa: E402
 from registry.db import make_engine, sqlite_path  # noqa: E402
 from registry.settings import get_settings  # noqa: E402
 from tests.cast import build_cast  # noqa: E402
@@ -65,6 +68,23 @@ async def _admin_execute(sql: str) -> None:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+@pytest.fixture(scope="session")
+def app() -> Litestar:
+    """Built once: the app holds no database handle (tables are bound per test)."""
+    return create_app()
+
+
+def http_client(app: Litestar) -> httpx.AsyncClient:
+    """A client running the app in the test's own event loop, next to the database."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.fixture
+async def anonymous(db: Engine, app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(app) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,9 @@ from starlette.exceptions import HTTPException
 
 import admin.audit
 from admin import rules
-from registry.app import create_app
 from registry.tables import AuditEvent, Category, District, Listing
 from tests.cast import CAST, HEPING, PASSWORD, listing_in
+from tests.conftest import http_client
 from tests.factories import state_of
 from workflows.audit import verify
 from workflows.states import State
@@ -25,23 +25,6 @@ from workflows.states import State
 Client = httpx.AsyncClient
 AdminLogin = Callable[[str], Awaitable[Client]]
 API = "/admin/api/tables"
-
-
-@pytest.fixture(scope="module")
-def app() -> Litestar:
-    """Built once: the app holds no database handle (tables are bound per test)."""
-    return create_app()
-
-
-def _client(app: Litestar) -> Client:
-    # httpx's ASGI transport runs the app in the test's own event loop, next to the database.
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-@pytest.fixture
-async def anonymous(db: object, app: Litestar) -> AsyncIterator[Client]:
-    async with _client(app) as client:
-        yield client
 
 
 async def _login(client: Client, username: str, password: str = PASSWORD) -> httpx.Response:
@@ -59,7 +42,7 @@ async def admin_login(db: object, app: Litestar) -> AsyncIterator[AdminLogin]:
     clients: list[Client] = []
 
     async def login(username: str) -> Client:
-        client = _client(app)
+        client = http_client(app)
         clients.append(client)
         response = await _login(client, username)
         assert response.status_code == 200, response.text

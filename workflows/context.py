@@ -7,21 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from schemas import FieldError
 from workflows.actors import Actor, Grant
 from workflows.workdays import WorkCalendar
 
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why a transition may not happen: a field path, a stable code and a Chinese message."""
-
-    field: str
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, str]:
-        """The API's error shape."""
-        return {"field": self.field, "code": self.code, "message": self.message}
+# Guards refuse with the same {field, code, message} shape as schema validation.
+Refusal = FieldError
 
 
 @dataclass(frozen=True)

@@ -8,28 +8,11 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from registry.app import create_app
 from tests.cast import PASSWORD
+from tests.conftest import http_client
 
 Client = httpx.AsyncClient
 Login = Callable[[str], Awaitable[Client]]
-
-
-@pytest.fixture(scope="session")
-def app() -> Litestar:
-    """Built once: the app holds no database handle (tables are bound per test)."""
-    return create_app()
-
-
-def _client(app: Litestar) -> Client:
-    # httpx's ASGI transport runs the app in the test's own event loop, next to the database.
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-@pytest.fixture
-async def anonymous(db: object, app: Litestar) -> AsyncIterator[Client]:
-    async with _client(app) as client:
-        yield client
 
 
 @pytest.fixture
@@ -38,7 +21,7 @@ async def login(db: object, app: Litestar) -> AsyncIterator[Login]:
     clients: list[Client] = []
 
     async def _login(username: str) -> Client:
-        client = _client(app)
+        client = http_client(app)
         clients.append(client)
         response = await client.post(
             "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
