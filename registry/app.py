@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import Litestar, Response, asgi, get
+from litestar import Litestar, asgi
 from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 from piccolo.engine.postgres import PostgresEngine
 
@@ -16,6 +17,8 @@ from registry.api.errors import EXCEPTION_HANDLERS
 from registry.api.health import health
 from registry.api.listings import ListingController
 from registry.api.security import csrf_config, session_config
+from registry.pages import auth as auth_pages
+from registry.pages.common import STATIC, template_config
 from registry.settings import Settings, get_settings
 from registry.tables import District
 
@@ -42,17 +45,6 @@ def _admin_mount(settings: Settings) -> Any:
     return admin
 
 
-@get("/", include_in_schema=False)
-async def home() -> Response[str]:
-    """A placeholder home page until the public search page lands."""
-    return Response(
-        "<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>课后服务机构白名单</title>"
-        "<h1>天津市课后服务非学科类机构白名单</h1>"
-        "<p><a href='/schema'>API 文档</a> · <a href='/admin/'>管理后台</a></p></html>",
-        media_type="text/html",
-    )
-
-
 async def open_database_pool() -> None:
     """PostgreSQL: one connection pool per worker (SQLite opens a connection per query)."""
     engine = District._meta.db
@@ -73,7 +65,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     logging.basicConfig(level=logging.INFO)
     return Litestar(
         route_handlers=[
-            home,
+            *auth_pages.ROUTES,
+            create_static_files_router(path="/static", directories=[STATIC]),
             health,
             AuthController,
             ListingController,
@@ -82,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[session_config(settings).middleware],
         csrf_config=csrf_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="课后服务机构白名单 API",
             version="1",

@@ -9,13 +9,13 @@ from registry.tables import District, Listing, Organisation, WhitelistEntry
 from workflows.states import PUBLIC_STATES, State
 
 
-def _courses(form: dict[str, Any]) -> str:
-    # Courses a reviewer struck keep `approved: false`; only approved ones are public.
-    return "\n".join(
-        str(c.get("name", ""))
-        for c in form.get("courses", [])
-        if isinstance(c, dict) and c.get("approved", True)
-    )
+def approved_courses(form: dict[str, Any], decisions: dict[str, Any]) -> list[dict[str, Any]]:
+    """The courses a reviewer did not strike (only these are listed and searchable)."""
+    return [
+        course
+        for index, course in enumerate(form.get("courses", []))
+        if isinstance(course, dict) and (decisions.get(str(index)) or {}).get("approved", True)
+    ]
 
 
 async def refresh(listing_id: int) -> None:
@@ -40,7 +40,10 @@ async def refresh(listing_id: int) -> None:
             state=listing["state"],
             rectifying=listing["state"] == State.under_rectification,
             categories=" ".join(form.get("categories", [])),
-            courses=_courses(form),
+            courses="\n".join(
+                str(c.get("name", ""))
+                for c in approved_courses(form, listing["course_decisions"] or {})
+            ),
             listed_at=listing["listed_at"],
             valid_until=listing["valid_until"],
             updated_at=datetime.now(UTC),

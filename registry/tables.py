@@ -107,6 +107,21 @@ class Listing(Table):
     exit_reason = Varchar(length=32, choices=ExitReasonChoice, null=True, default=None)
     banned_until = Date(null=True, default=None)
     provider_message = Text(default="", help_text="The latest decision's message to the provider")
+    assigned_to = Integer(null=True, default=None, help_text="Reviewer (user id) handling it")
+    course_decisions = JSON(
+        default={},
+        help_text='Per-course decisions by course index: {"2": {"approved": false, "reason": …}}',
+    )
+
+
+class FormSnapshot(Table):
+    """The form exactly as submitted, once per submission (for "what changed since")."""
+
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    version = Integer(help_text="The listing's version after the submission")
+    form = JSON(default={})
+    form_schema = Varchar(length=255, default="")
+    submitted_at = Timestamptz(default=TimestamptzNow())
 
 
 class Document(Table):
@@ -118,6 +133,8 @@ class Document(Table):
     size = Integer()
     valid_from = Date(null=True, default=None)
     valid_until = Date(null=True, default=None)
+    staff_index = Integer(null=True, default=None, help_text="Staff member a certificate is of")
+    uploaded_by = Integer(null=True, default=None)
     uploaded_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -150,6 +167,40 @@ class AuditEvent(Table):
     hash = Varchar(length=64, unique=True)
 
 
+class ObjectionStatus(StrEnum):
+    pending = "pending"
+    upheld = "upheld"
+    dismissed = "dismissed"
+
+
+class Objection(Table):
+    """An objection lodged under a real name during a public notice (异议)."""
+
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    name = Varchar(length=64, help_text="Real name of the person, or of the organisation")
+    organisation_name = Varchar(length=128, default="")
+    contact = Varchar(length=64)
+    facts = Text()
+    submitted_at = Timestamptz(default=TimestamptzNow())
+    client_hash = Varchar(length=64, default="", help_text="Salted hash of the sender's address")
+    status = Varchar(length=16, choices=ObjectionStatus, default=ObjectionStatus.pending)
+    reply = Text(default="")
+    decided_by = Integer(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+
+
+class ExpertScore(Table):
+    """One reviewer's independent admission score (expert review, where policy asks for it)."""
+
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    reviewer = Integer(help_text="User id of the scoring reviewer")
+    moderator = Boolean(default=False, help_text="The third reviewer deciding a disagreement")
+    scores = JSON(default={}, help_text="Item → points")
+    total = Integer()
+    comment = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class WhitelistEntry(Table):
     """The public search projection: one row per listing on the public whitelist.
 
@@ -177,8 +228,11 @@ TABLES: tuple[type[Table], ...] = (
     Organisation,
     School,
     Listing,
+    FormSnapshot,
     Document,
     Membership,
     AuditEvent,
+    Objection,
+    ExpertScore,
     WhitelistEntry,
 )

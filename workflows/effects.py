@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from schemas import APPLICATION, schema_id
@@ -20,6 +21,9 @@ def stamp_submission(ctx: Context) -> dict[str, Any]:
 
 def open_supplement(ctx: Context) -> dict[str, Any]:
     """Give the provider the policy's working days to supplement."""
+    chosen = ctx.params.get("due")
+    if chosen:
+        return {"supplement_due": date.fromisoformat(str(chosen))}
     days = int(ctx.policy["supplement_working_days"])
     return {"supplement_due": ctx.calendar.add_working_days(ctx.today, days)}
 

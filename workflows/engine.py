@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from registry import projection
 from registry.db import write_transaction
 from registry.settings import get_settings
-from registry.tables import District, Listing
+from registry.tables import District, Document, ExpertScore, FormSnapshot, Listing
 from workflows import audit
 from workflows.actors import Actor, Grant
 from workflows.context import Context, Refusal
@@ -106,9 +106,32 @@ async def _other_live_listing(listing: Mapping[str, Any]) -> bool:
     )
 
 
+async def _documents(listing: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return await Document.select().where(Document.listing == listing["id"])
+
+
+async def _district(listing: Mapping[str, Any]) -> dict[str, Any]:
+    return (
+        await District.select(District.code, District.name, District.inner_six)
+        .where(District.id == listing["district"])
+        .first()
+    )
+
+
+async def _expert_scores(listing: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return await (
+        ExpertScore.select(ExpertScore.reviewer, ExpertScore.moderator, ExpertScore.total)
+        .where(ExpertScore.listing == listing["id"])
+        .order_by(ExpertScore.id)
+    )
+
+
 FACT_LOADERS: dict[str, Callable[[Mapping[str, Any]], Awaitable[Any]]] = {
     "banned_until": _banned_until,
     "other_live_listing": _other_live_listing,
+    "documents": _documents,
+    "district": _district,
+    "expert_scores": _expert_scores,
 }
 
 
@@ -248,6 +271,16 @@ async def fire(
             payload=_payload(params, updates),
             occurred_at=now,
         )
+        if transition.snapshot:
+            await FormSnapshot.insert(
+                FormSnapshot(
+                    listing=listing_id,
+                    version=new_version,
+                    form=listing["form"],
+                    form_schema=updates.get("form_schema", ""),
+                    submitted_at=now,
+                )
+            )
         await projection.refresh(listing_id)
     return Outcome(listing_id, transition.name, state, transition.target, new_version, event_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from schemas import APPLICATION, validate
 from workflows.context import Context, Refusal
@@ -95,5 +96,56 @@ def no_other_live_listing(ctx: Context) -> list[Refusal]:
     if ctx.facts.get("other_live_listing"):
         return [
             Refusal("district", "duplicate_listing", "该机构在本区已有进行中的申请或已入库记录")
+        ]
+    return []
+
+
+def checks_pass(ctx: Context) -> list[Refusal]:
+    """The automatic checks find nothing that blocks submission (warnings go to the reviewer)."""
+    from workflows.checks import run_checks  # checks import guards' neighbours; avoid a cycle
+
+    return [finding.refusal for finding in run_checks(ctx) if finding.blocking]
+
+
+def valid_supplement_due(ctx: Context) -> list[Refusal]:
+    """A reviewer-chosen supplement deadline is a real date after today."""
+    due = ctx.params.get("due")
+    if due in (None, ""):
+        return []
+    try:
+        day = date.fromisoformat(str(due))
+    except ValueError:
+        return [Refusal("due", "format", "补正期限应为日期，格式如 2026-12-31")]
+    if day <= ctx.today:
+        return [Refusal("due", "minimum", f"补正期限必须晚于今天（{ctx.today}）")]
+    return []
+
+
+def expert_review_complete(ctx: Context) -> list[Refusal]:
+    """Where policy asks for expert review: two scores, and a moderator's if they disagree."""
+    review = ctx.policy.get("expert_review") or {}
+    if not review.get("required"):
+        return []
+    scores = ctx.facts.get("expert_scores", [])
+    independent = [s for s in scores if not s["moderator"]]
+    if len({s["reviewer"] for s in independent}) < 2:
+        return [
+            Refusal(
+                "expert_review",
+                "incomplete",
+                f"本区要求专家评审：须两名审核员独立评分（已有 {len(independent)} 份）",
+            )
+        ]
+    first, second = independent[0]["total"], independent[1]["total"]
+    if abs(first - second) > float(review.get("tolerance", 0)) and not any(
+        s["moderator"] for s in scores
+    ):
+        return [
+            Refusal(
+                "expert_review",
+                "needs_moderator",
+                f"两名审核员评分相差 {abs(first - second)} 分，超过允许的 "
+                f"{review.get('tolerance')} 分，须由第三名审核员裁定",
+            )
         ]
     return []

@@ -30,6 +30,8 @@ class Transition:
     due: str | None = None
     # Facts the engine loads from the database before the guards run.
     needs: frozenset[str] = frozenset()
+    # Keep a copy of the form as submitted (FormSnapshot), for "what changed since".
+    snapshot: bool = False
 
     @property
     def all_guards(self) -> tuple[Guard, ...]:
@@ -66,16 +68,21 @@ TRANSITIONS: dict[str, Transition] = {
     for t in (
         # Application and review.
         _t("submit", "提交申请", {S.draft}, S.submitted, {R.provider},
-           guards=(g.form_is_complete, g.not_banned, g.no_other_live_listing),
-           effects=(fx.stamp_submission,), needs=frozenset({"banned_until", "other_live_listing"})),
+           guards=(g.form_is_complete, g.checks_pass, g.not_banned, g.no_other_live_listing),
+           effects=(fx.stamp_submission,), snapshot=True,
+           needs=frozenset({"banned_until", "other_live_listing", "documents", "district"})),
         _t("withdraw", "撤回申请", BEFORE_DECISION, S.withdrawn, {R.provider}),
         _t("accept", "形式审查通过", {S.submitted}, S.in_review, {R.reviewer}),
         _t("request_supplement", "要求补正", {S.submitted, S.in_review}, S.needs_supplement,
-           {R.reviewer}, reason_required=True, effects=(fx.open_supplement,)),
+           {R.reviewer}, guards=(g.valid_supplement_due,), reason_required=True,
+           effects=(fx.open_supplement,)),
         _t("resubmit", "提交补正材料", {S.needs_supplement}, S.in_review, {R.provider},
-           guards=(g.form_is_complete,), effects=(fx.close_supplement, fx.stamp_submission)),
+           guards=(g.form_is_complete, g.checks_pass), snapshot=True,
+           effects=(fx.close_supplement, fx.stamp_submission),
+           needs=frozenset({"documents", "district"})),
         _t("recommend", "推荐入库", {S.in_review}, S.pending_approval, {R.reviewer},
-           guards=(g.not_the_rejecter_after_appeal,), effects=(fx.record_recommender,)),
+           guards=(g.not_the_rejecter_after_appeal, g.expert_review_complete),
+           effects=(fx.record_recommender,), needs=frozenset({"expert_scores"})),
         _t("reject", "不予通过", {S.in_review}, S.rejected, {R.reviewer},
            guards=(g.not_the_rejecter_after_appeal,), reason_required=True,
            effects=(fx.record_rejection,)),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from registry.accounts import AccountError
@@ -26,6 +28,27 @@ STATUS_DETAIL = {
     429: "请求过于频繁",
     500: "服务器内部错误，请稍后再试",
 }
+
+
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    # Pages answer with a Chinese HTML page; the API (and its clients) with JSON.
+    return not request.url.path.startswith(("/api/", "/schema"))
+
+
+def html_error(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+    """A Chinese error page for browsers (a login redirect where a page needs one)."""
+    from registry.pages.common import LoginRequired, render
+
+    if status == LoginRequired.status_code:
+        return Redirect(f"/login?next={quote(request.url.path)}", status_code=303)
+    titles = {403: "无权访问", 404: "页面不存在", 500: "服务器内部错误"}
+    return render(  # type: ignore[return-value]
+        "error.html",
+        None,
+        status_code=status,
+        title=titles.get(status, "请求未能完成"),
+        detail=detail,
+    )
 
 
 def error_response(
@@ -49,22 +72,36 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
     return errors
 
 
-def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     """Malformed request bodies and parameters name the field at fault."""
-    return error_response(400, STATUS_DETAIL[400], _validation_errors(exc))
+    errors = _validation_errors(exc)
+    if _wants_html(request):
+        return html_error(
+            request, 400, "；".join(e["message"] for e in errors) or STATUS_DETAIL[400]
+        )
+    return error_response(400, STATUS_DETAIL[400], errors)
 
 
-def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Litestar's own HTTP errors, in our shape and in Chinese."""
     status = exc.status_code
     detail = STATUS_DETAIL.get(status, exc.detail)
     if status == 403 and "csrf" in str(exc.detail).lower():
         detail = "缺少或错误的 CSRF 令牌：请在 X-CSRFToken 请求头中携带 csrftoken Cookie 的值"
+        if _wants_html(request):
+            detail = "表单已过期，请返回上一页刷新后重新提交"
+    if _wants_html(request):
+        return html_error(request, status, detail)
     return error_response(status, detail)
 
 
-def handle_transition(_: Request[Any, Any, Any], exc: TransitionError) -> Response[Any]:
+def handle_transition(request: Request[Any, Any, Any], exc: TransitionError) -> Response[Any]:
     """Engine refusals: 403, 404, 409 or 422 with the guard messages."""
+    if _wants_html(request):
+        messages = "；".join(e.message for e in exc.errors)
+        return html_error(
+            request, exc.status_code, f"{exc.detail}{'：' if messages else ''}{messages}"
+        )
     return error_response(exc.status_code, exc.detail, [e.as_dict() for e in exc.errors])
 
 
@@ -78,6 +115,8 @@ def handle_account(_: Request[Any, Any, Any], exc: AccountError) -> Response[Any
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Never a stack trace to the user; the log keeps it."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _wants_html(request):
+        return html_error(request, HTTP_500_INTERNAL_SERVER_ERROR, STATUS_DETAIL[500])
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, STATUS_DETAIL[500])
 
 

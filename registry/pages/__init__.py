@@ -1,0 +1,1 @@
+"""Server-rendered Chinese pages (Jinja2 templates in registry/templates)."""

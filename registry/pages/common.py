@@ -1,0 +1,77 @@
+"""What every page needs: the logged-in actor, template rendering, redirects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import HTTPException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.template.config import TemplateConfig
+
+from registry.api.security import optional_actor
+from workflows.actors import Actor
+from workflows.states import ROLE_LABELS, Role
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+class LoginRequired(HTTPException):
+    """A page that needs a login; the page error handler redirects to /login."""
+
+    status_code = 401
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja2 with the project's filters."""
+    from registry.pages import filters
+
+    return TemplateConfig(
+        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=filters.register
+    )
+
+
+async def page_actor(request: Request[Any, Any, Any]) -> Actor:
+    """The logged-in actor of a page; otherwise the login page, coming back here after."""
+    actor = await optional_actor(request)
+    if actor is None:
+        raise LoginRequired(detail=str(request.url.path))
+    return actor
+
+
+async def maybe_actor(request: Request[Any, Any, Any]) -> Actor | None:
+    """The logged-in actor, if any (public pages)."""
+    return await optional_actor(request)
+
+
+def nav_links(actor: Actor | None) -> list[tuple[str, str]]:
+    """The navigation bar for the actor's roles."""
+    links = [("/notices", "公示信息")]
+    if actor is None:
+        return [*links, ("/signup", "机构注册"), ("/login", "登录")]
+    roles = actor.roles
+    if Role.provider in roles:
+        links.append(("/provider", "我的申请"))
+    if roles & {Role.reviewer, Role.approver, Role.city}:
+        links.append(("/bureau", "审核工作台"))
+    if roles & {Role.reviewer, Role.approver, Role.city}:
+        links.append(("/admin/", "管理后台"))
+    return links
+
+
+def render(template: str, actor: Actor | None, status_code: int = 200, **context: Any) -> Template:
+    """A page with the layout's context (navigation, who is logged in)."""
+    roles = "、".join(ROLE_LABELS[g.role] for g in actor.grants) if actor else ""
+    return Template(
+        template_name=template,
+        context={"actor": actor, "actor_roles": roles, "nav": nav_links(actor), **context},
+        status_code=status_code,
+    )
+
+
+def redirect(path: str) -> Redirect:
+    """A 303 after a form post, so reloading does not post again."""
+    return Redirect(path, status_code=303)
