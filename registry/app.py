@@ -12,12 +12,22 @@ from litestar.types import Receive, Scope, Send
 from piccolo.engine.postgres import PostgresEngine
 
 from admin import create_admin_app
+from registry.api import (
+    applications,
+    certificates,
+    documents,
+    notices,
+    organisations,
+    review,
+)
 from registry.api.auth import AuthController
 from registry.api.errors import EXCEPTION_HANDLERS
 from registry.api.health import health
 from registry.api.listings import ListingController
 from registry.api.security import csrf_config, session_config
 from registry.pages import auth as auth_pages
+from registry.pages import bureau, provider, verify
+from registry.pages import notices as notice_pages
 from registry.pages.common import STATIC, template_config
 from registry.settings import Settings, get_settings
 from registry.tables import District
@@ -66,6 +76,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             *auth_pages.ROUTES,
+            *organisations.ROUTES,
+            *applications.ROUTES,
+            *documents.ROUTES,
+            *review.ROUTES,
+            *notices.ROUTES,
+            *certificates.ROUTES,
+            *provider.ROUTES,
+            *bureau.ROUTES,
+            *notice_pages.ROUTES,
+            *verify.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC]),
             health,
             AuthController,

@@ -1,0 +1,7 @@
+"""review (being written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROUTES: list[Any] = []

@@ -1,0 +1,7 @@
+"""notices (being written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROUTES: list[Any] = []
