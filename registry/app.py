@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, asgi
@@ -31,6 +34,7 @@ from registry.pages import notices as notice_pages
 from registry.pages.common import STATIC, template_config
 from registry.settings import Settings, get_settings
 from registry.tables import District
+from workflows.clock import tick
 
 
 def _admin_mount(settings: Settings) -> Any:
@@ -69,6 +73,38 @@ async def close_database_pool() -> None:
         await engine.close_connection_pool()
 
 
+async def run_clock(interval_seconds: int) -> None:
+    """Tick the clock forever; several workers may do so at once (ticks are idempotent)."""
+    log = logging.getLogger("registry.clock")
+    while True:
+        try:
+            fired = await tick()
+            if fired:
+                log.info("clock applied %s", dict(fired))
+        except Exception:  # the next tick retries; a bad tick must not stop the clock
+            log.exception("clock tick failed")
+        await asyncio.sleep(interval_seconds)
+
+
+def clock_lifespan(settings: Settings) -> Any:
+    """Run the clock beside the server unless REGISTRY_CLOCK_INTERVAL is 0."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        task = (
+            asyncio.create_task(run_clock(settings.clock_interval_seconds))
+            if settings.clock_interval_seconds > 0
+            else None
+        )
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Litestar application."""
     settings = settings or get_settings()
@@ -102,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
         ),
         on_startup=[open_database_pool],
+        lifespan=[clock_lifespan(settings)],
         on_shutdown=[close_database_pool],
         debug=settings.debug,
     )

@@ -21,6 +21,7 @@ class Settings:
     debug: bool
     https: bool
     allowed_hosts: tuple[str, ...]
+    clock_interval_seconds: int
 
     @property
     def engine(self) -> str:
@@ -59,6 +60,7 @@ def load_settings() -> Settings:
         max_upload_bytes=int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         debug=os.environ.get("REGISTRY_DEBUG", "") == "1",
         https=os.environ.get("REGISTRY_HTTPS", "") == "1",
+        clock_interval_seconds=int(os.environ.get("REGISTRY_CLOCK_INTERVAL", "300")),
         allowed_hosts=tuple(
             h.strip() for h in os.environ.get("REGISTRY_ALLOWED_HOSTS", "").split(",") if h.strip()
         ),
