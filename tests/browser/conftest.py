@@ -1,0 +1,82 @@
+"""A real server on the test's database, and headless Debian Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import sys
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from piccolo.engine.base import Engine
+
+from tests.cli_runner import database_url
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def live_server(db: Engine) -> AsyncIterator[str]:
+    """`registry serve` in a subprocess on the test database; yields its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "REGISTRY_DATABASE_URL": database_url(db),
+        "REGISTRY_CLOCK_INTERVAL": "0",  # tests fire the clock themselves
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "registry", "serve", "--port", str(port),
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    if (await client.get(f"{base}/api/v1/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.returncode is not None:
+                    raise RuntimeError("the server stopped during start-up")
+                await asyncio.sleep(0.05)
+            else:
+                raise RuntimeError("the server did not start within 10 s")
+        yield base
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+@pytest.fixture
+async def browser_page(live_server: str) -> AsyncIterator[object]:
+    """A Chromium page (Playwright, async API); skipped where Chromium is not installed."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed: apt-get install chromium")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = await browser.new_context(base_url=live_server, locale="zh-CN")
+        page = await context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            await browser.close()
