@@ -11,6 +11,7 @@ from workflows import engine
 from workflows.actors import Actor
 
 # Check characters are valid (GB 32100 / GB 11643) so identity checks elsewhere pass too.
+# Papers expire far ahead: expired ones block submission, and some tests use the real clock.
 USCC = "91120101MA06B2C3DU"
 COACH_ID = "120101198003151230"
 ASSISTANT_ID = "120102198507082343"
@@ -56,18 +57,18 @@ _APPLICATION: dict[str, Any] = {
                 {
                     "kind": "社会体育指导员证书",
                     "number": "SZ120100456",
-                    "valid_until": "2027-06-30",
+                    "valid_until": "2030-06-30",
                 },
             ],
-            "no_criminal_record_valid_until": "2026-12-31",
-            "health_certificate_valid_until": "2026-09-30",
+            "no_criminal_record_valid_until": "2030-12-31",
+            "health_certificate_valid_until": "2030-09-30",
         },
         {
             "name": "赵助教",
             "resident_id": ASSISTANT_ID,
             "role": "助教",
-            "no_criminal_record_valid_until": "2026-12-31",
-            "health_certificate_valid_until": "2026-08-31",
+            "no_criminal_record_valid_until": "2030-12-31",
+            "health_certificate_valid_until": "2030-08-31",
         },
     ],
     "insurance": {
@@ -75,7 +76,7 @@ _APPLICATION: dict[str, Any] = {
         "policy_number": "PZAB202512000123",
         "coverage_yuan": 1000000,
         "valid_from": "2025-09-01",
-        "valid_until": "2026-08-31",
+        "valid_until": "2030-08-31",
     },
     "safety_plan": {
         "measures": "场馆配备急救箱和AED，课前检查器材，放学后由教练在校门口点名交接，"

@@ -1,16 +1,30 @@
-"""Synthetic but well-formed identity numbers: USCC (GB 32100-2015) and resident IDs (GB 11643)."""
+"""Synthetic but well-formed identity numbers for the demo: USCCs and resident IDs."""
 
 from __future__ import annotations
 
 import random
 from datetime import date
 
-USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# The check computations live in registry.identity; the demo only generates numbers.
+from registry.identity import (
+    USCC_CHARSET,
+    is_valid_resident_id,
+    is_valid_uscc,
+    resident_id_check,
+    uscc_check_char,
+)
+
+__all__ = [
+    "RESIDENT_AREAS",
+    "is_valid_resident_id",
+    "is_valid_uscc",
+    "make_resident_id",
+    "make_uscc",
+    "org_code_check_char",
+]
+
 # The organisation code inside a USCC (characters 9-17) carries its own GB 11714 check.
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
 
 # Where Tianjin residents' IDs were issued: today's districts, plus Tanggu, Hangu and Dagang
 # (120107-120109), merged into Binhai New Area in 2009 but still on older people's IDs.
@@ -19,23 +33,6 @@ RESIDENT_AREAS = (
     "120110", "120111", "120112", "120113", "120114", "120115", "120116", "120117", "120118",
     "120119",
 )  # fmt: skip
-
-
-def uscc_check_char(body: str) -> str:
-    """The 18th character of a unified social credit code from its first 17."""
-    if len(body) != 17:
-        raise ValueError("a USCC body has 17 characters")
-    total = sum(USCC_CHARSET.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
-    return USCC_CHARSET[(31 - total % 31) % 31]
-
-
-def is_valid_uscc(code: str) -> bool:
-    """True for an 18-character code from the USCC charset with a correct check character."""
-    return (
-        len(code) == 18
-        and all(c in USCC_CHARSET for c in code)
-        and uscc_check_char(code[:17]) == code[17]
-    )
 
 
 def org_code_check_char(body: str) -> str:
@@ -55,24 +52,6 @@ def make_uscc(rng: random.Random, prefix: str, area: str, founded: date) -> str:
         org_body = "".join(rng.choice("0123456789") for _ in range(8))
     body = f"{prefix}{area}{org_body}{org_code_check_char(org_body)}"
     return body + uscc_check_char(body)
-
-
-def resident_id_check(body: str) -> str:
-    """The 18th character of a resident ID number from its first 17 digits."""
-    if len(body) != 17 or not body.isdigit():
-        raise ValueError("a resident ID body has 17 digits")
-    return ID_CHECK[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
-
-
-def is_valid_resident_id(number: str) -> bool:
-    """True for 17 digits plus the correct check character and a real birth date."""
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    return resident_id_check(number[:17]) == number[17]
 
 
 def make_resident_id(rng: random.Random, birth: date, male: bool, area: str | None = None) -> str:
