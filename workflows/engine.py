@@ -13,10 +13,20 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from piccolo.engine.postgres import PostgresEngine
+
 from registry import projection
 from registry.db import write_transaction
 from registry.settings import get_settings
-from registry.tables import District, Document, ExpertScore, FormSnapshot, Listing
+from registry.tables import (
+    District,
+    Document,
+    ExpertScore,
+    FormSnapshot,
+    Listing,
+    Objection,
+    ObjectionStatus,
+)
 from workflows import audit
 from workflows.actors import Actor, Grant
 from workflows.context import Context, Refusal
@@ -82,8 +92,14 @@ def local_today(now: datetime) -> date:
     return now.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
-async def _load_listing(listing_id: int) -> dict[str, Any] | None:
-    return await Listing.select().where(Listing.id == listing_id).output(load_json=True).first()
+async def _load_listing(listing_id: int, lock: bool = False) -> dict[str, Any] | None:
+    query = Listing.select().where(Listing.id == listing_id).output(load_json=True)
+    if lock and isinstance(Listing._meta.db, PostgresEngine):
+        # Hold the row until commit, so a form save cannot slip between the guards (which
+        # checked this form) and the state write. SQLite's immediate transaction already
+        # excludes every other writer.
+        query = query.lock_rows()
+    return await query.first()
 
 
 async def _banned_until(listing: Mapping[str, Any]) -> date | None:
@@ -126,7 +142,14 @@ async def _expert_scores(listing: Mapping[str, Any]) -> list[dict[str, Any]]:
     )
 
 
+async def _pending_objections(listing: Mapping[str, Any]) -> int:
+    return await Objection.count().where(
+        (Objection.listing == listing["id"]) & (Objection.status == ObjectionStatus.pending.value)
+    )
+
+
 FACT_LOADERS: dict[str, Callable[[Mapping[str, Any]], Awaitable[Any]]] = {
+    "pending_objections": _pending_objections,
     "banned_until": _banned_until,
     "other_live_listing": _other_live_listing,
     "documents": _documents,
@@ -219,7 +242,7 @@ async def fire(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     params = dict(params or {})
     async with write_transaction(Listing._meta.db):
-        listing = await _load_listing(listing_id)
+        listing = await _load_listing(listing_id, lock=True)
         if listing is None:
             raise _not_found()
         grants = _scoped_grants(actor, listing)

@@ -149,3 +149,11 @@ def expert_review_complete(ctx: Context) -> list[Refusal]:
             )
         ]
     return []
+
+
+def no_pending_objection(ctx: Context) -> list[Refusal]:
+    """A notice with an undecided objection waits for the reviewer before listing."""
+    pending = int(ctx.facts.get("pending_objections", 0))
+    if pending:
+        return [Refusal("objections", "pending_objection", f"公示期内有 {pending} 件异议尚未处理")]
+    return []

@@ -98,7 +98,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t("uphold_objection", "异议成立", {S.in_public_notice}, S.rejected, {R.reviewer},
            reason_required=True, effects=(fx.record_rejection,)),
         _t("end_notice", "公示期满入库", {S.in_public_notice}, S.listed, {R.clock},
-           due="notice_end", effects=(fx.put_on_whitelist,)),
+           due="notice_end", guards=(g.no_pending_objection,), effects=(fx.put_on_whitelist,),
+           needs=frozenset({"pending_objections"})),
         _t("lapse_supplement", "补正逾期", {S.needs_supplement}, S.withdrawn, {R.clock},
            due="supplement_due", effects=(fx.close_supplement,)),
         # On the whitelist.

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from registry.api.applications import ApplicationOut, DraftIn, application_out, create_draft
 from registry.api.errors import error_response
 from registry.api.security import provide_actor
 from registry.tables import Listing
@@ -68,6 +69,7 @@ class TransitionIn(msgspec.Struct):
     reason: str = ""
     message: str = ""
     exit_reason: str | None = None
+    due: str | None = None  # request_supplement: a deadline other than the policy's default
 
 
 class ActionOut(msgspec.Struct):
@@ -182,6 +184,14 @@ class ListingController(Controller):
         )
         return ListingPage([_out(r, False) for r in rows], total, page, page_size)
 
+    @post("/", operation_id="createDraft", status_code=201)
+    async def create_listing(
+        self, actor: NamedDependency[Actor], data: JSONBody[DraftIn]
+    ) -> ApplicationOut:
+        """Create a draft application of the caller's organisation in a district (201)."""
+        row = await create_draft(actor, data.district.strip(), data.form)
+        return application_out(row)
+
     @get("/{listing_id:int}", operation_id="getListing")
     async def get_listing(
         self, actor: NamedDependency[Actor], listing_id: FromPath[int]
@@ -220,7 +230,11 @@ class ListingController(Controller):
         self, actor: NamedDependency[Actor], listing_id: FromPath[int], data: JSONBody[TransitionIn]
     ) -> ListingOut:
         """Fire one transition: 403 role, 404 scope, 409 stale version, 422 refused."""
-        params = {"exit_reason": data.exit_reason} if data.exit_reason else {}
+        params = {
+            key: value
+            for key, value in (("exit_reason", data.exit_reason), ("due", data.due))
+            if value
+        }
         await engine.fire(
             listing_id,
             data.action,

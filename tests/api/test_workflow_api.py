@@ -164,3 +164,16 @@ async def test_actions_show_why_submit_is_blocked(login, db: object) -> None:
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "form.safety_plan"
     assert response.json()["errors"][0]["message"]
+
+
+async def test_supplement_request_may_set_its_deadline(login, db: object) -> None:
+    listing_id = await listing_in(State.in_review)
+    _, version = await state_of(listing_id)
+    reviewer = await login("reviewer")
+    url = f"/api/v1/listings/{listing_id}/transitions"
+    body = {"action": "request_supplement", "version": version, "reason": "补充场地证明"}
+    bad = await reviewer.post(url, json={**body, "due": "2020-01-01"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "due"
+    ok = await reviewer.post(url, json={**body, "due": "2099-12-31"})
+    assert ok.status_code == 200
+    assert ok.json()["supplement_due"] == "2099-12-31"
