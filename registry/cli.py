@@ -6,7 +6,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Coroutine
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import click
@@ -176,3 +176,46 @@ def diagram(write_readme: bool) -> None:
         click.echo("README.md updated")
     else:
         click.echo(mermaid())
+
+
+@main.group()
+def export() -> None:
+    """Documents and data for the public."""
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(
+            f"not a date (YYYY-MM-DD): {value}", param_hint="--date"
+        ) from error
+
+
+@export.command("notice")
+@click.option("--district", "district_code", required=True, help="District code, e.g. 120101.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="PDF file.")
+@click.option("--date", "date_text", default=None, help="Date of the document (default: today).")
+@click.option(
+    "--public-url",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="The site's public address, printed as where to lodge objections online.",
+)
+def export_notice(
+    district_code: str, out_path: str, date_text: str | None, public_url: str
+) -> None:
+    """Write the district's notice list (公示名单) as an official PDF document."""
+    from pathlib import Path
+
+    from registry.documents.notice import notice_document, render_notice
+    from workflows.engine import local_today
+
+    on = _parse_date(date_text) or local_today(datetime.now(UTC))
+    document = _run(notice_document(district_code, on, public_url))
+    if document is None:
+        raise click.ClickException(f"unknown district code: {district_code}")
+    Path(out_path).write_bytes(render_notice(document))
+    click.echo(f"wrote {out_path} ({len(document.entries)} listings in public notice)")
