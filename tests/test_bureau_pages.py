@@ -278,3 +278,37 @@ async def test_expert_scoring_form_when_policy_requires_it(login, db: object) ->
     other = (await (await login("reviewer2")).get(url)).text
     assert hidden in other and ">84<" not in other and 'name="score_compliance"' in other
     assert "总分 84" not in other and "良好" not in other  # nor in the history
+
+
+async def test_reviewer_sees_and_decides_objections_on_the_detail_page(login, db: object) -> None:
+    from registry.objections import ObjectionIn, lodge
+
+    listing_id = await listing_in(State.in_public_notice)
+    facts = "该机构教练在校外培训中收取高额费用，且上课时间与学校课后服务冲突，请核实。"
+    first = await lodge(
+        listing_id, ObjectionIn(name="王晓东", contact="13820001234", facts=facts), "a"
+    )
+    second = await lodge(
+        listing_id, ObjectionIn(name="李红", contact="13920005678", facts=facts), "b"
+    )
+    reviewer = await login("reviewer")
+    page = await reviewer.get(f"/bureau/listings/{listing_id}")
+    assert "公示期异议（2）" in page.text and "王晓东" in page.text
+    token = reviewer.cookies["csrftoken"]
+    empty = await reviewer.post(
+        f"/bureau/objections/{first}/dismiss", data={"text": " ", "_csrf_token": token}
+    )
+    assert empty.status_code == 422 and "答复意见" in empty.text
+    dismissed = await reviewer.post(
+        f"/bureau/objections/{first}/dismiss",
+        data={"text": "经核实收费符合标准", "_csrf_token": token},
+    )
+    assert dismissed.status_code == 303
+    upheld = await reviewer.post(
+        f"/bureau/objections/{second}/uphold", data={"text": "", "_csrf_token": token}
+    )
+    assert upheld.status_code == 303
+    assert (await state_of(listing_id))[0] == State.rejected
+    outsider = await login("reviewer_binhai")
+    page = await outsider.get(f"/bureau/listings/{listing_id}")
+    assert page.status_code == 404

@@ -157,3 +157,13 @@ def no_pending_objection(ctx: Context) -> list[Refusal]:
     if pending:
         return [Refusal("objections", "pending_objection", f"公示期内有 {pending} 件异议尚未处理")]
     return []
+
+
+def before_supplement_due(ctx: Context) -> list[Refusal]:
+    """A supplement is accepted until the end of its deadline day."""
+    due = ctx.listing["supplement_due"]
+    if due is not None and ctx.today > due:
+        return [
+            Refusal("supplement_due", "deadline_passed", f"补正期限已于 {due} 届满，不能再提交")
+        ]
+    return []

@@ -77,7 +77,7 @@ TRANSITIONS: dict[str, Transition] = {
            {R.reviewer}, guards=(g.valid_supplement_due,), reason_required=True,
            effects=(fx.open_supplement,)),
         _t("resubmit", "提交补正材料", {S.needs_supplement}, S.in_review, {R.provider},
-           guards=(g.form_is_complete, g.checks_pass), snapshot=True,
+           guards=(g.before_supplement_due, g.form_is_complete, g.checks_pass), snapshot=True,
            effects=(fx.close_supplement, fx.stamp_submission),
            needs=frozenset({"documents", "district"})),
         _t("recommend", "推荐入库", {S.in_review}, S.pending_approval, {R.reviewer},

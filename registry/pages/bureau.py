@@ -13,13 +13,15 @@ from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from registry import review
+from registry import objections, review
 from registry.identity import mask_resident_id
 from registry.pages.common import page_actor, redirect, render
 from registry.reference import CATEGORY_LABELS
+from registry.tables import Objection
 from workflows import engine
 from workflows.actors import Actor
 from workflows.checks import GRADE_BANDS
@@ -194,6 +196,12 @@ async def _detail(listing_id: int, actor: Actor, status_code: int = 200, **extra
         assignee=names.get(listing["assigned_to"]),
         recommender=names.get(listing["recommended_by"]),
         actions=await review.action_forms(listing, actor, policy),
+        objections=(
+            await objections.objections_for(listing_id)
+            if await objections.may_see_objections(actor, listing_id)
+            else []
+        ),
+        can_decide_objections=Role.reviewer in deciders and state == State.in_public_notice,
         categories=CATEGORY_LABELS,
         grade_bands=GRADE_BANDS,
         weekdays=WEEKDAYS,
@@ -216,6 +224,7 @@ DONE_MESSAGES = {
     "assign": "已更新承办审核员",
     "course": "已更新课程审核结果",
     "score": "已提交专家评分",
+    "objection": "已驳回异议并答复",
 }
 
 
@@ -331,4 +340,45 @@ async def add_expert_score(
     return redirect(f"/bureau/listings/{listing_id}?done=score#expert")
 
 
-ROUTES: list[Any] = [console, detail, fire_action, assign, decide_course, add_expert_score]
+async def _objection_listing(objection_id: int) -> int:
+    row = await Objection.select(Objection.listing).where(Objection.id == objection_id).first()
+    if row is None:
+        raise NotFoundException()
+    return int(row["listing"])
+
+
+@post("/bureau/objections/{objection_id:int}/{decision:str}", include_in_schema=False,
+      dependencies=_PAGE)  # fmt: skip
+async def decide_objection(
+    actor: NamedDependency[Actor],
+    request: Request[Any, Any, Any],
+    objection_id: FromPath[int],
+    decision: FromPath[str],
+) -> Template | Redirect:
+    """Uphold an objection (the application is rejected) or dismiss it with a reply."""
+    listing_id = await _objection_listing(objection_id)
+    form = await request.form()
+    text = str(form.get("text", ""))
+    try:
+        if decision == "uphold":
+            await objections.uphold(objection_id, actor, text)
+        elif decision == "dismiss":
+            await objections.dismiss(objection_id, actor, text)
+        else:
+            raise NotFoundException()
+    except objections.ObjectionError as error:
+        if error.status_code == 404:
+            raise NotFoundException() from error
+        return await _detail(
+            listing_id, actor, status_code=error.status_code, flash=error.detail,
+            flash_kind="error",
+        )  # fmt: skip
+    except TransitionError as error:
+        return await _refused(listing_id, actor, error)
+    done = "uphold_objection" if decision == "uphold" else "objection"
+    return redirect(f"/bureau/listings/{listing_id}?done={done}#objections")
+
+
+ROUTES: list[Any] = [
+    console, detail, fire_action, assign, decide_course, add_expert_score, decide_objection,
+]  # fmt: skip

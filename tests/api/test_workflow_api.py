@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
+
 from registry.tables import AuditEvent
 from tests.api.conftest import Client
-from tests.cast import CAST, HEPING, listing_in
-from tests.factories import new_listing, state_of, valid_application
+from tests.cast import CAST, HEPING, actor, listing_in
+from tests.factories import at, new_listing, state_of, step, valid_application
+from workflows import engine
 from workflows.audit import verify
 from workflows.states import State
 
@@ -177,3 +180,23 @@ async def test_supplement_request_may_set_its_deadline(login, db: object) -> Non
     ok = await reviewer.post(url, json={**body, "due": "2099-12-31"})
     assert ok.status_code == 200
     assert ok.json()["supplement_due"] == "2099-12-31"
+
+
+async def test_supplement_after_its_deadline_is_refused(login, db: object) -> None:
+    listing_id = await listing_in(State.in_review)
+    _, version = await state_of(listing_id)
+    reviewer = await login("reviewer")
+    url = f"/api/v1/listings/{listing_id}/transitions"
+    asked = await reviewer.post(
+        url,
+        json={"action": "request_supplement", "version": version, "reason": "补充保险单",
+              "due": "2026-12-01"},
+    )  # fmt: skip
+    assert asked.status_code == 200
+    # The provider answers on 2 December, a day late (the clock has not run yet).
+    with pytest.raises(engine.Refused) as refused:
+        await step(listing_id, "resubmit", await actor("provider"), now=at("2026-12-02T09:00:00"))
+    assert refused.value.errors[0].code == "deadline_passed"
+    assert "2026-12-01" in refused.value.errors[0].message
+    await step(listing_id, "resubmit", await actor("provider"), now=at("2026-12-01T20:00:00"))
+    assert (await state_of(listing_id))[0] == State.in_review

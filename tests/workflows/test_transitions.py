@@ -45,8 +45,8 @@ async def _arguments(transition: Transition, listing_id: int) -> dict[str, Any]:
         options["reason"] = "经核查属实"
     if transition.name == "revoke":
         options["params"] = {"exit_reason": ExitReason.fee_violation.value}
-    if transition.name == "appeal":
-        options["now"] = T0  # within the appeal window opened by the rejection at T0
+    if transition.name in ("appeal", "resubmit"):
+        options["now"] = T0  # within the appeal window / supplement deadline opened at T0
     return options
 
 
