@@ -322,11 +322,10 @@ async def dismiss(objection_id: int, actor: Actor, reply: str, now: datetime | N
     async with write_transaction(Objection._meta.db):
         row = await _pending(objection_id, actor)
         await _decide(objection_id, ObjectionStatus.dismissed, actor, reply, now)
-        await audit.append(
+        await audit.record(
+            actor,
             action="objection.dismissed",
             role=Role.reviewer.value,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
             listing=row["listing"],
             reason=reply,
             payload={"objection": objection_id, "listing": row["listing"]},

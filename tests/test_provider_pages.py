@@ -415,9 +415,16 @@ async def test_withdraw_asks_for_confirmation(login: Login) -> None:  # noqa: F8
 
 
 async def test_supplement_answered_and_resubmitted_on_the_page(login: Login) -> None:  # noqa: F811
-    listing_id = await listing_in(State.needs_supplement)
-    expired = valid_application()
+    listing_id = await listing_in(State.in_review)
     yesterday = local_today(datetime.now(UTC)) - timedelta(days=1)
+    await step(
+        listing_id,
+        "request_supplement",
+        await actor("reviewer"),
+        reason="健康证明过期",
+        params={"due": str(yesterday + timedelta(days=11))},  # still open when answered
+    )
+    expired = valid_application()
     expired["staff"][1]["health_certificate_valid_until"] = str(yesterday)
     await Listing.update({Listing.form: expired}).where(Listing.id == listing_id)
     client = await login("provider")

@@ -12,6 +12,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from registry.tables import AuditEvent
+from workflows.actors import Actor
 
 GENESIS = "0" * 64
 # Serialises appends on PostgreSQL (SQLite's immediate transaction already holds the write lock).
@@ -85,6 +86,13 @@ async def append(
         AuditEvent.id
     )
     return int(rows[0]["id"])
+
+
+async def record(actor: Actor, *, action: str, role: str, **details: Any) -> int:
+    """append() for an Actor's own act: who acted comes from the Actor."""
+    return await append(
+        action=action, role=role, actor_id=actor.user_id, actor_name=actor.username, **details
+    )
 
 
 @dataclass(frozen=True)

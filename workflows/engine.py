@@ -281,11 +281,10 @@ async def fire(
         )
         if not written:
             raise Conflict("该记录已被他人修改，请刷新后重试")
-        event_id = await audit.append(
+        event_id = await audit.record(
+            actor,
             action=transition.name,
             role=allowed[0].role.value,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
             listing=listing_id,
             from_state=state.value,
             to_state=transition.target.value,

@@ -148,11 +148,10 @@ async def create_draft(
             Listing(organisation=organisation_id, district=district["id"], form=form)
         ).returning(Listing.id)
         listing_id = int(rows[0]["id"])
-        await audit.append(
+        await audit.record(
+            actor,
             action="application.created",
             role=Role.provider.value,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
             listing=listing_id,
             to_state=State.draft.value,
             payload={"listing": listing_id, "district": district_code},
@@ -187,11 +186,10 @@ async def save_form(
         changed = sorted(k for k in set(old) | set(form) if old.get(k) != form.get(k))
         if changed:
             await Listing.update({Listing.form: form}).where(Listing.id == listing_id)
-            await audit.append(
+            await audit.record(
+                actor,
                 action="application.form_saved",
                 role=Role.provider.value,
-                actor_id=actor.user_id,
-                actor_name=actor.username,
                 listing=listing_id,
                 # Section names only: the form holds ID numbers and phone numbers.
                 payload={"listing": listing_id, "sections": changed},

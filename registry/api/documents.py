@@ -153,11 +153,10 @@ async def upload(listing_id: int, actor: Actor, form: FormMultiDict) -> dict[str
             )
         ).returning(Document.id)
         document_id = int(rows[0]["id"])
-        await audit.append(
+        await audit.record(
+            actor,
             action="document.uploaded",
             role=Role.provider.value,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
             listing=listing_id,
             # No file name: names often carry a person's name or ID number.
             payload={"document": document_id, "kind": kind, "sha256": stored.sha256},
@@ -175,11 +174,10 @@ async def remove(document_id: int, actor: Actor) -> None:
         if refusal := _may_change(listing, row["kind"]):
             raise Refused(refusal.message, [refusal])
         await Document.delete().where(Document.id == document_id)
-        await audit.append(
+        await audit.record(
+            actor,
             action="document.deleted",
             role=Role.provider.value,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
             listing=row["listing"],
             payload={"document": document_id, "kind": row["kind"], "sha256": row["sha256"]},
         )

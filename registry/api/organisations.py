@@ -214,11 +214,10 @@ async def add_colleague(organisation_id: int, actor: Actor, data: UserIn) -> int
             Role.provider,
             Scope(organisation_id=organisation_id),
         )
-        await audit.append(
+        await audit.record(
+            actor,
             action="organisation.user_added",
             role=Role.provider.value,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
             payload={"organisation": organisation_id, "user": user_id},
         )
     return user_id

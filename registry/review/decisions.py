@@ -29,11 +29,10 @@ async def assign(listing_id: int, actor: Actor, reviewer_id: int | None) -> int 
         if reviewer_id is not None and reviewer_id not in reviewers:
             raise refused("reviewer_id", "not_a_reviewer", "只能分配给本区的审核员")
         await Listing.update({Listing.assigned_to: reviewer_id}).where(Listing.id == listing_id)
-        await audit.append(
+        await audit.record(
+            actor,
             action="review.assign",
             role=grant.role.value,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
             listing=listing_id,
             payload={
                 "assigned_to": reviewer_id,
@@ -104,11 +103,10 @@ async def decide_course(
         if not approved_courses(form, decisions):
             raise refused("approved", "last_course", "至少须保留一门通过的课程，不能全部删去")
         await Listing.update({Listing.course_decisions: decisions}).where(Listing.id == listing_id)
-        await audit.append(
+        await audit.record(
+            actor,
             action="review.course_decision",
             role=grant.role.value,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
             listing=listing_id,
             reason=reason,
             payload={"course": index, "name": courses[index].get("name", ""), "approved": approved},

@@ -203,11 +203,10 @@ async def add_expert_score(
                 comment=comment.strip(),
             )
         )
-        await audit.append(
+        await audit.record(
+            actor,
             action="review.expert_score",
             role=grant.role.value,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
             listing=listing_id,
             reason=comment.strip(),
             payload={"scores": points, "total": total, "moderator": moderator},
