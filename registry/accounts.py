@@ -39,6 +39,8 @@ SCOPE_FIELD: dict[Role, str | None] = {
     Role.approver: "district",
     Role.school: "school",
     Role.city: None,
+    Role.clock: None,
+    Role.system: None,
 }
 SCOPE_LABEL = {"organisation": "机构", "district": "区", "school": "学校"}
 
@@ -76,8 +78,8 @@ async def create_user(
     username: str, password: str, role: Role, scope: Scope, email: str | None = None
 ) -> int:
     """Create a user with one membership; refuse a taken username or a wrong scope."""
-    if role == Role.clock:
-        raise AccountError("role", "系统时钟不是可登录的角色")
+    if role in (Role.clock, Role.system):
+        raise AccountError("role", f"「{role.label}」不是可登录的角色")
     ids = await _scope_ids(role, scope)
     if await BaseUser.exists().where(BaseUser.username == username):
         raise AccountError("username", f"用户名已存在：{username}")

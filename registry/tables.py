@@ -217,9 +217,35 @@ class WhitelistEntry(Table):
     rectifying = Boolean(default=False)
     categories = Text(default="", help_text="Space-separated category codes")
     courses = Text(default="", help_text="Approved course names, one per line")
+    outlines = Text(default="", help_text="Approved courses' outlines")
+    description = Text(default="")
+    grade_bands = Text(default="", help_text="Space-separated grade band codes")
+    fee_min = Integer(null=True, default=None)
+    fee_max = Integer(null=True, default=None)
+    latest_grade = Varchar(length=16, null=True, default=None)
+    name_sort = Varchar(length=512, default="", help_text="Pinyin sort key of the name")
+    search_tokens = Text(default="", help_text="Tokens indexed by the engine's search index")
     listed_at = Timestamptz(null=True, default=None)
     valid_until = Date(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Engagement(Table):
+    """A school's engagement of a listed provider for some courses in a term (合作项目)."""
+
+    school = ForeignKey(School, on_delete=RESTRICT, index=True)
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    courses = JSON(default=[], help_text="Names of the engaged courses")
+    term = Varchar(length=32, help_text="e.g. 2026-2027学年第一学期")
+    grade_band = Varchar(length=16)
+    students = Integer()
+    weekly_schedule = JSON(default=[])
+    fee_per_student_month = Integer()
+    evening_study = Boolean(default=False)
+    created_by = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    provider_exited_on = Date(null=True, default=None, help_text="Set when the provider exits")
 
 
 TABLES: tuple[type[Table], ...] = (
@@ -235,4 +261,5 @@ TABLES: tuple[type[Table], ...] = (
     Objection,
     ExpertScore,
     WhitelistEntry,
+    Engagement,
 )

@@ -11,7 +11,7 @@ from registry.cli import migrate_database
 from registry.tables import District, Listing, Organisation, School
 from tests.factories import at, new_listing, state_of
 from workflows import engine
-from workflows.actors import CLOCK, Actor
+from workflows.actors import CLOCK, Actor, system_actor
 from workflows.states import Role, State
 
 PASSWORD = "correct-horse-9"
@@ -84,6 +84,8 @@ async def actor(name: str) -> Actor:
     """The Actor of a cast member (or the clock)."""
     if name == "clock":
         return CLOCK
+    if name == "system":
+        return system_actor("import:test")
     found = await actor_for(CAST.users[name])
     assert found is not None
     return found

@@ -110,3 +110,9 @@ def exit_with(fixed: ExitReason | None = None) -> Effect:
 
     effect.__name__ = f"exit_{fixed.value if fixed else 'with_reason'}"
     return effect
+
+
+def imported_validity(ctx: Context) -> dict[str, Any]:
+    """An imported listing keeps the end of validity its district recorded, when it has one."""
+    given = ctx.params.get("valid_until")
+    return {"valid_until": date.fromisoformat(str(given))} if given else {}

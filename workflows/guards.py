@@ -167,3 +167,19 @@ def before_supplement_due(ctx: Context) -> list[Refusal]:
             Refusal("supplement_due", "deadline_passed", f"补正期限已于 {due} 届满，不能再提交")
         ]
     return []
+
+
+def valid_import_validity(ctx: Context) -> list[Refusal]:
+    """An imported listing's end of validity, when given, is a date not yet past."""
+    given = ctx.params.get("valid_until")
+    if given in (None, ""):
+        return []
+    try:
+        day = date.fromisoformat(str(given))
+    except ValueError:
+        return [
+            Refusal("valid_until", "format", f"有效期至应为日期，如 2027-08-31，实际为“{given}”")
+        ]
+    if day < ctx.today:
+        return [Refusal("valid_until", "minimum", f"有效期已于 {day} 届满，不能导入")]
+    return []

@@ -51,7 +51,7 @@ HIDDEN_FROM_BUREAU: frozenset[State] = frozenset({State.draft})
 
 
 class Role(StrEnum):
-    """Who acts. `clock` is the system actor that fires time-driven transitions."""
+    """Who acts. `clock` fires time-driven transitions; `system` runs jobs such as imports."""
 
     provider = "provider"
     reviewer = "reviewer"
@@ -59,6 +59,7 @@ class Role(StrEnum):
     school = "school"
     city = "city"
     clock = "clock"
+    system = "system"
 
     @property
     def label(self) -> str:
@@ -73,6 +74,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.school: "学校",
     Role.city: "市教委",
     Role.clock: "系统时钟",
+    Role.system: "系统导入",
 }
 
 # Roles a person can hold (the clock is not a login).

@@ -94,6 +94,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("appeal", "申请复核", {S.rejected}, S.in_review, {R.provider},
            guards=(g.within_appeal_window,), reason_required=True,
            effects=(fx.record_appeal, fx.forget_recommender)),
+        # A district's existing whitelist, brought in by `registry import whitelist`.
+        _t("import", "导入白名单", {S.draft}, S.listed, {R.system},
+           guards=(g.valid_import_validity,), effects=(fx.put_on_whitelist, fx.imported_validity)),
         # Public notice.
         _t("uphold_objection", "异议成立", {S.in_public_notice}, S.rejected, {R.reviewer},
            reason_required=True, effects=(fx.record_rejection,)),

@@ -154,3 +154,17 @@ async def test_renew_extends_validity_by_the_policy_years(db: object) -> None:
     before = (await listing_row(listing_id))["valid_until"]
     await step(listing_id, "renew", await actor("reviewer"), now=T0 + timedelta(days=300))
     assert (await listing_row(listing_id))["valid_until"] == before.replace(year=before.year + 1)
+
+
+async def test_import_lists_a_draft_with_its_recorded_validity(db: object) -> None:
+    from registry.tables import WhitelistEntry
+
+    listing_id = await new_listing(CAST.organisations["other"], CAST.districts[HEPING])
+    system = await actor("system")
+    with pytest.raises(engine.Refused) as refused:
+        await step(listing_id, "import", system, params={"valid_until": "2025-08-31"}, now=T0)
+    assert refused.value.errors[0].field == "valid_until"
+    await step(listing_id, "import", system, params={"valid_until": "2027-08-31"}, now=T0)
+    row = await listing_row(listing_id)
+    assert row["state"] == State.listed and row["valid_until"] == date(2027, 8, 31)
+    assert await WhitelistEntry.exists().where(WhitelistEntry.listing == listing_id)

@@ -24,6 +24,7 @@ ACTOR_OF: dict[Role, str] = {
     Role.school: "school",
     Role.city: "city",
     Role.clock: "clock",
+    Role.system: "system",
 }
 
 ALLOWED = [
