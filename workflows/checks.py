@@ -263,29 +263,51 @@ def subject_tutoring(app: Application) -> list[Finding]:
     return findings
 
 
+def fee_finding(
+    fee: object, evening: bool, policy: Mapping[str, Any], district: str, what: str, field: str
+) -> Finding | None:
+    """A monthly fee over the district's cap (evening study has its own); engagements too."""
+    cap = _number((policy.get("fee_caps") or {}).get("evening" if evening else "after_school"))
+    amount = _number(fee)
+    if cap is None or amount is None or amount <= cap:
+        return None
+    kind = "晚自习" if evening else "课后服务"
+    message = f"{what}收费{_yuan(amount)}，超过{district}{kind}收费上限{_yuan(cap)}"
+    return Finding("fee_over_cap", field, message, True)
+
+
 def fee_caps(app: Application) -> list[Finding]:
     """Each course's monthly fee is within the district's cap (evening study has its own)."""
-    caps = app.policy.get("fee_caps") or {}
     findings = []
     for index, course in app.items("courses"):
-        evening = course.get("evening_study") is True
-        cap = _number(caps.get("evening" if evening else "after_school"))
-        fee = _number(course.get("fee_per_student_month"))
-        if cap is not None and fee is not None and fee > cap:
-            kind = "晚自习" if evening else "课后服务"
-            message = (
-                f"{_course(index, course)}收费{_yuan(fee)}，"
-                f"超过{app.district_name}{kind}收费上限{_yuan(cap)}"
-            )
-            field = f"form.courses[{index}].fee_per_student_month"
-            findings.append(Finding("fee_over_cap", field, message, True))
+        finding = fee_finding(
+            course.get("fee_per_student_month"),
+            course.get("evening_study") is True,
+            app.policy,
+            app.district_name,
+            _course(index, course),
+            f"form.courses[{index}].fee_per_student_month",
+        )
+        if finding:
+            findings.append(finding)
     return findings
 
 
-def _slot_findings(
-    app: Application, index: int, course: Mapping[str, Any], number: int, slot: Mapping[str, Any]
+def slot_findings(
+    slot: Mapping[str, Any],
+    *,
+    evening: bool,
+    policy: Mapping[str, Any],
+    district: str,
+    what: str,
+    field: str,
+    end_floor_binds: bool = False,
 ) -> Iterator[Finding]:
-    field, what = f"form.courses[{index}].weekly_schedule[{number}]", _course(index, course)
+    """One weekly slot against the time rules; shared with engagements.
+
+    `end_floor_binds`: an application's course only warns the reviewer about an early end, while
+    a school's engagement is the service itself and is refused.
+    """
     weekday = slot.get("weekday")
     if isinstance(weekday, int) and not 1 <= weekday <= 5:
         day = {6: "星期六", 7: "星期日"}.get(weekday, f"第{weekday}天")
@@ -297,22 +319,42 @@ def _slot_findings(
     if start >= end:
         message = f"{what}的开始时间{slot['start']}应早于结束时间{slot['end']}"
         yield Finding("time_order", f"{field}.end", message, True)
-    elif course.get("evening_study") is True:
-        latest = app.policy.get("evening_end_no_later_than")
+    elif evening:
+        latest = policy.get("evening_end_no_later_than")
         latest_minutes = _minutes(latest)
         if latest_minutes is not None and end > latest_minutes:
-            message = f"{what}为晚自习，结束时间{slot['end']}晚于{app.district_name}规定的{latest}"
+            message = f"{what}为晚自习，结束时间{slot['end']}晚于{district}规定的{latest}"
             yield Finding("evening_end_late", f"{field}.end", message, True)
     else:
-        floor = app.policy.get("service_end_no_earlier_than")
-        # The rule binds the school's service, not each provider course: the reviewer decides.
+        floor = policy.get("service_end_no_earlier_than")
         floor_minutes = _minutes(floor)
         if floor_minutes is not None and end < floor_minutes:
-            message = (
-                f"{what}结束时间{slot['end']}早于{floor}："
-                f"{app.district_name}课后服务结束时间原则上不早于{floor}，请结合学校安排核实"
-            )
-            yield Finding("service_end_early", f"{field}.end", message, False)
+            if end_floor_binds:
+                message = (
+                    f"{what}结束时间{slot['end']}早于{floor}："
+                    f"{district}课后服务结束时间不得早于{floor}"
+                )
+            else:
+                # The rule binds the school's service, not each provider course: the reviewer
+                # decides.
+                message = (
+                    f"{what}结束时间{slot['end']}早于{floor}："
+                    f"{district}课后服务结束时间原则上不早于{floor}，请结合学校安排核实"
+                )
+            yield Finding("service_end_early", f"{field}.end", message, end_floor_binds)
+
+
+def _slot_findings(
+    app: Application, index: int, course: Mapping[str, Any], number: int, slot: Mapping[str, Any]
+) -> Iterator[Finding]:
+    return slot_findings(
+        slot,
+        evening=course.get("evening_study") is True,
+        policy=app.policy,
+        district=app.district_name,
+        what=_course(index, course),
+        field=f"form.courses[{index}].weekly_schedule[{number}]",
+    )
 
 
 def schedule_rules(app: Application) -> list[Finding]:

@@ -21,6 +21,7 @@ from registry.settings import get_settings
 from registry.tables import (
     District,
     Document,
+    Engagement,
     ExpertScore,
     FormSnapshot,
     Listing,
@@ -293,6 +294,8 @@ async def fire(
             payload=_payload(params, updates),
             occurred_at=now,
         )
+        if transition.target == State.exited:
+            await _mark_engagements_exited(listing_id, local_today(now))
         if transition.snapshot:
             await FormSnapshot.insert(
                 FormSnapshot(
@@ -305,6 +308,14 @@ async def fire(
             )
         await projection.refresh(listing_id)
     return Outcome(listing_id, transition.name, state, transition.target, new_version, event_id)
+
+
+async def _mark_engagements_exited(listing_id: int, day: date) -> None:
+    """Running engagements of an exiting listing show the exit date (the schools' notice)."""
+    # Inside fire()'s transaction, so the exit and what schools are told cannot drift apart.
+    await Engagement.update({Engagement.provider_exited_on: day}).where(
+        (Engagement.listing == listing_id) & Engagement.provider_exited_on.is_null()
+    )
 
 
 def _payload(params: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:

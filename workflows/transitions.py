@@ -96,7 +96,8 @@ TRANSITIONS: dict[str, Transition] = {
            effects=(fx.record_appeal, fx.forget_recommender)),
         # A district's existing whitelist, brought in by `registry import whitelist`.
         _t("import", "导入白名单", {S.draft}, S.listed, {R.system},
-           guards=(g.valid_import_validity,), effects=(fx.put_on_whitelist, fx.imported_validity)),
+           guards=(g.valid_import_validity, g.not_banned),
+           effects=(fx.put_on_whitelist, fx.imported_validity), needs=frozenset({"banned_until"})),
         # Public notice.
         _t("uphold_objection", "异议成立", {S.in_public_notice}, S.rejected, {R.reviewer},
            reason_required=True, effects=(fx.record_rejection,)),

@@ -55,6 +55,8 @@ def nav_links(actor: Actor | None) -> list[tuple[str, str]]:
     roles = actor.roles
     if Role.provider in roles:
         links.append(("/provider", "我的申请"))
+    if Role.school in roles:
+        links.append(("/school", "我的合作"))
     if roles & {Role.reviewer, Role.approver, Role.city}:
         links.append(("/bureau", "审核工作台"))
     if roles & {Role.reviewer, Role.approver, Role.city}:
