@@ -6,32 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from registry.documents.official import DistrictDocument
+from registry.documents.official import document_number as document_number
 from registry.documents.render import html_of, pdf_in_thread, pdf_of
 from registry.projection import approved_courses
 from registry.reference import CATEGORY_LABELS
 from registry.tables import District, Listing
 from workflows.states import State
-
-# The district part of a document number (津X教〔year〕N号). Several names share their first
-# character (河东、河西、河北), so each district has its own short form.
-DISTRICT_SHORT = {
-    "120101": "和",
-    "120102": "东",
-    "120103": "西",
-    "120104": "南",
-    "120105": "北",
-    "120106": "红",
-    "120110": "丽",
-    "120111": "青",
-    "120112": "津南",
-    "120113": "辰",
-    "120114": "武",
-    "120115": "宝",
-    "120116": "滨",
-    "120117": "宁",
-    "120118": "静",
-    "120119": "蓟",
-}
 
 
 @dataclass(frozen=True)
@@ -117,19 +98,8 @@ async def district_name(code: str) -> str | None:
     return row["name"] if row else None
 
 
-def document_number(district_code: str, on: date) -> str:
-    """津和教〔2026〕61号.
-
-    The registry keeps no register of outgoing documents, so N is the day of the year of the
-    document's date: the same list on the same day always carries the same number, and two
-    days never share one.
-    """
-    short = DISTRICT_SHORT.get(district_code, "")
-    return f"津{short}教〔{on.year}〕{on.timetuple().tm_yday}号"
-
-
 @dataclass(frozen=True)
-class NoticeDocument:
+class NoticeDocument(DistrictDocument):
     """The notice list of one district on one date."""
 
     district_code: str
@@ -137,11 +107,6 @@ class NoticeDocument:
     on: date
     entries: list[NoticeEntry]
     public_url: str
-
-    @property
-    def issuer(self) -> str:
-        """The issuing office (发文机关)."""
-        return f"天津市{self.district_name}教育局"
 
     @property
     def title(self) -> str:
@@ -152,11 +117,6 @@ class NoticeDocument:
     def title_lines(self) -> tuple[str, str]:
         """The title broken where the words allow (GB/T 9704: break between words, balanced)."""
         return (f"关于{self.district_name}课后服务非学科类培训机构", "入库名单的公示")
-
-    @property
-    def number(self) -> str:
-        """The document number (发文字号)."""
-        return document_number(self.district_code, self.on)
 
     @property
     def common_period(self) -> tuple[date, date] | None:
