@@ -19,9 +19,12 @@ from registry.api import (
     applications,
     certificates,
     documents,
+    engagements,
     notices,
     organisations,
+    public,
     review,
+    whitelist,
 )
 from registry.api.auth import AuthController
 from registry.api.errors import EXCEPTION_HANDLERS
@@ -30,7 +33,11 @@ from registry.api.listings import ListingController
 from registry.api.security import csrf_config, session_config
 from registry.pages import auth as auth_pages
 from registry.pages import bureau, provider, verify
+from registry.pages import imports as import_pages
 from registry.pages import notices as notice_pages
+from registry.pages import providers as provider_pages
+from registry.pages import schools as school_pages
+from registry.pages import search as search_pages
 from registry.pages.common import STATIC, template_config
 from registry.settings import Settings, get_settings
 from registry.tables import District
@@ -120,8 +127,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *certificates.ROUTES,
             *provider.ROUTES,
             *bureau.ROUTES,
+            *import_pages.ROUTES,
             *notice_pages.ROUTES,
             *verify.ROUTES,
+            *whitelist.ROUTES,
+            *search_pages.ROUTES,
+            *engagements.ROUTES,
+            *school_pages.ROUTES,
+            *public.ROUTES,
+            *provider_pages.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC]),
             health,
             AuthController,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from registry.search.tokens import document_tokens, name_sort_key
 from registry.tables import District, Listing, Organisation, WhitelistEntry
 from workflows.states import PUBLIC_STATES, State
 
@@ -29,6 +30,18 @@ async def refresh(listing_id: int) -> None:
     )
     district = await District.select().where(District.id == listing["district"]).first()
     form = listing["form"] if isinstance(listing["form"], dict) else {}
+    courses = approved_courses(form, listing["course_decisions"] or {})
+    names = [str(c.get("name", "")) for c in courses]
+    outlines = [str(c.get("outline", "")) for c in courses]
+    fees = [
+        c["fee_per_student_month"]
+        for c in courses
+        if isinstance(c.get("fee_per_student_month"), int | float)
+    ]
+    bands = dict.fromkeys(b for c in courses for b in c.get("grade_bands", []) or [])
+    description = str(
+        organisation["description"] or form.get("organisation", {}).get("description", "")
+    )
     await WhitelistEntry.insert(
         WhitelistEntry(
             listing=listing_id,
@@ -40,10 +53,15 @@ async def refresh(listing_id: int) -> None:
             state=listing["state"],
             rectifying=listing["state"] == State.under_rectification,
             categories=" ".join(form.get("categories", [])),
-            courses="\n".join(
-                str(c.get("name", ""))
-                for c in approved_courses(form, listing["course_decisions"] or {})
-            ),
+            courses="\n".join(names),
+            outlines="\n".join(outlines),
+            description=description,
+            grade_bands=" ".join(bands),
+            fee_min=int(min(fees)) if fees else None,
+            fee_max=int(max(fees)) if fees else None,
+            latest_grade=None,  # evaluations come later
+            name_sort=name_sort_key(organisation["name"]),
+            search_tokens=document_tokens(organisation["name"], *names, *outlines, description),
             listed_at=listing["listed_at"],
             valid_until=listing["valid_until"],
             updated_at=datetime.now(UTC),

@@ -19,12 +19,6 @@ def _safe_next(value: object) -> str:
     return text if text.startswith("/") and not text.startswith("//") else "/"
 
 
-@get("/", include_in_schema=False)
-async def home(request: Request[Any, Any, Any]) -> Template:
-    """The landing page."""
-    return render("home.html", await maybe_actor(request))
-
-
 @get("/login", include_in_schema=False)
 async def login_page(
     request: Request[Any, Any, Any], next_path: Annotated[str, QueryParameter(name="next")] = ""
@@ -60,4 +54,4 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
     return redirect("/")
 
 
-ROUTES = [home, login_page, login_submit, logout]
+ROUTES = [login_page, login_submit, logout]

@@ -1,0 +1,320 @@
+"""Search speed: in-process search, the API through a real server, a bare Litestar ceiling.
+
+    python benchmarks/search.py [--size 100000] [--postgres URL] [--requests 400]
+
+Builds a fresh database of listed providers (SQLite in a temporary folder, or the empty
+PostgreSQL database at URL), then for 1-, 2- and 4-character Chinese queries, a pinyin query,
+an initials query and a filter-only query measures p50/p95 latency and queries per second of
+(a) `registry.search.search` in-process (sequential), (b) `GET /api/v1/whitelist` against
+`registry serve` (one worker), (c) a bare Litestar endpoint returning a fixed JSON of the same
+size served by the same uvicorn, and a LIKE '%…%' scan over the plain table as the naive peer.
+(b) and (c) are driven by one async httpx client with 32 concurrent connections.
+
+The rows are written in bulk (organisations, listings and whitelist_entry with its tokens),
+bypassing the workflow engine: the engine path is measured by benchmarks/transitions.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+QUERIES: list[tuple[str, str, dict[str, object]]] = [
+    ("1 字", "舞", {}),
+    ("2 字", "篮球", {}),
+    ("4 字", "花样跳绳", {}),
+    ("全拼", "lanqiu", {}),
+    ("首字母", "lq", {}),
+    ("仅筛选", "", {"district": ["120101"], "category": ["sports"]}),
+]
+COURSES = {
+    "sports": ["少儿篮球", "足球基础", "跆拳道", "花样跳绳", "乒乓球", "武术", "轮滑", "游泳"],
+    "arts": ["硬笔书法", "国画", "合唱", "儿童话剧", "古筝", "中国舞", "街舞", "素描"],
+    "science": ["机器人搭建", "少儿编程", "航模制作", "科学实验", "创客"],
+    "labour": ["烹饪", "木工", "种植", "手工"],
+    "reading": ["绘本阅读", "经典诵读"],
+    "heritage": ["剪纸", "泥塑", "围棋", "象棋", "京剧"],
+}
+OUTLINES = [
+    "基本功训练与分组练习",
+    "循序渐进，注重兴趣培养",
+    "小组合作完成作品展示",
+    "规范动作要领",
+]
+
+
+def setup_env(postgres: str | None) -> str:
+    """Point the registry at a fresh database before anything imports the tables."""
+    folder = Path(tempfile.mkdtemp(prefix="registry-search-bench-"))
+    os.environ["REGISTRY_VAR_DIR"] = str(folder)
+    os.environ["REGISTRY_CLOCK_INTERVAL"] = "0"
+    url = postgres or f"sqlite:///{folder / 'bench.sqlite'}"
+    os.environ["REGISTRY_DATABASE_URL"] = url
+    return url
+
+
+def generate(size: int, seed: int = 7) -> list[tuple[object, ...]]:
+    """Whitelist rows (Faker zh_CN names, realistic course words) with their tokens."""
+    from faker import Faker
+
+    from registry.reference import DISTRICTS
+    from registry.search.tokens import document_tokens, name_sort_key
+
+    fake, rng = Faker("zh_CN"), random.Random(seed)
+    Faker.seed(seed)
+    prefixes = list({fake.company_prefix() for _ in range(3000)})
+    kinds = ["体育俱乐部有限公司", "艺术培训中心", "教育科技有限公司", "文化发展有限公司", "工作室"]
+    course_tokens: dict[str, str] = {}
+    rows = []
+    for i in range(1, size + 1):
+        code, district, _ = rng.choice(DISTRICTS)
+        categories = rng.sample(list(COURSES), rng.choice([1, 1, 2]))
+        courses = [c for cat in categories for c in rng.sample(COURSES[cat], rng.randint(1, 2))]
+        name = f"天津市{district}{rng.choice(prefixes)}{rng.choice(kinds)}"[:120] + f"{i:05d}"
+        outline = rng.choice(OUTLINES)
+        description = f"{name[-12:]}主要开设{'、'.join(courses)}等课程。"
+        for course in courses:
+            if course not in course_tokens:
+                course_tokens[course] = document_tokens(course, *OUTLINES)
+        tokens = dict.fromkeys(document_tokens(name, description).split())
+        for course in courses:
+            tokens.update(dict.fromkeys(course_tokens[course].split()))
+        fees = sorted(rng.choice([80, 100, 120, 150, 180, 200, 260]) for _ in courses)
+        listed = datetime(2025, 1, 1, tzinfo=UTC).timestamp() + rng.randint(0, 600) * 86400
+        rows.append(
+            (i, i, i, name, "organisation", code, district, "listed", False, " ".join(categories),
+             "\n".join(courses), outline, description, "lower_primary upper_primary",
+             fees[0], fees[-1], name_sort_key(name), " ".join(tokens),
+             datetime.fromtimestamp(listed, UTC), date(2028, 6, 30))
+        )  # fmt: skip
+    return rows
+
+
+ENTRY_COLUMNS = (
+    "id", "listing", "organisation_id", "organisation_name", "provider_kind", "district_code",
+    "district_name", "state", "rectifying", "categories", "courses", "outlines", "description",
+    "grade_bands", "fee_min", "fee_max", "name_sort", "search_tokens", "listed_at", "valid_until",
+)  # fmt: skip
+
+
+async def load(url: str, rows: list[tuple[object, ...]]) -> None:
+    """Bulk insert organisations, listings and projection rows (the index follows)."""
+    from registry.tables import District
+
+    districts = {r["code"]: r["id"] for r in await District.select(District.code, District.id)}
+    orgs = [(r[0], r[3]) for r in rows]
+    listings = [(r[0], r[0], districts[str(r[5])], "listed") for r in rows]
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        from registry.db import sqlite_path
+
+        with sqlite3.connect(sqlite_path(url)) as db:
+            db.executemany("INSERT INTO organisation (id, name) VALUES (?, ?)", orgs)
+            db.executemany(
+                "INSERT INTO listing (id, organisation, district, state) VALUES (?, ?, ?, ?)",
+                listings,
+            )
+            marks = ", ".join("?" for _ in ENTRY_COLUMNS)
+            db.executemany(
+                f"INSERT INTO whitelist_entry ({', '.join(ENTRY_COLUMNS)}) VALUES ({marks})",
+                [(*r[:18], r[18].isoformat(), r[19].isoformat()) for r in rows],
+            )
+            db.execute("ANALYZE")
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.copy_records_to_table("organisation", records=orgs, columns=["id", "name"])
+        await connection.copy_records_to_table(
+            "listing", records=listings, columns=["id", "organisation", "district", "state"]
+        )
+        await connection.copy_records_to_table(
+            "whitelist_entry", records=rows, columns=list(ENTRY_COLUMNS)
+        )
+        for table in ("organisation", "listing", "whitelist_entry"):
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {len(rows)})"
+            )
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+def stats(latencies: list[float], elapsed: float) -> tuple[float, float, float]:
+    """p50 and p95 in milliseconds, and queries per second."""
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return statistics.median(ordered) * 1000, p95 * 1000, len(ordered) / elapsed
+
+
+async def timed(call: Callable[[], Awaitable[object]], count: int) -> tuple[float, float, float]:
+    """Sequential calls after a warm-up."""
+    for _ in range(max(3, count // 10)):
+        await call()
+    latencies = []
+    start = time.perf_counter()
+    for _ in range(count):
+        t = time.perf_counter()
+        await call()
+        latencies.append(time.perf_counter() - t)
+    return stats(latencies, time.perf_counter() - start)
+
+
+async def load_test(url: str, count: int, concurrency: int) -> tuple[float, float, float]:
+    """`count` GETs of one URL through `concurrency` connections, after a warm-up."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        await asyncio.gather(*(client.get(url) for _ in range(concurrency)))
+        latencies: list[float] = []
+        remaining = iter(range(count))
+
+        async def worker() -> None:
+            for _ in remaining:
+                t = time.perf_counter()
+                response = await client.get(url)
+                latencies.append(time.perf_counter() - t)
+                assert response.status_code == 200, response.text[:200]
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return stats(latencies, time.perf_counter() - start)
+
+
+def serve_bare(port: int, body_file: str) -> None:
+    """The framework ceiling: one Litestar route answering a fixed JSON document."""
+    import uvicorn
+    from litestar import Litestar, get
+
+    document = json.loads(Path(body_file).read_text("utf-8"))
+
+    @get("/fixed", sync_to_thread=False)
+    def fixed() -> dict[str, object]:
+        return document
+
+    uvicorn.run(Litestar([fixed]), host="127.0.0.1", port=port, workers=1, log_level="warning")
+
+
+def start(command: list[str], port: int) -> subprocess.Popen[bytes]:
+    """A server process, once it answers."""
+    import httpx
+
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+async def like_scan(word: str) -> None:
+    """The naive peer: LIKE '%word%' over the plain columns, with a count."""
+    from registry.tables import WhitelistEntry as W
+
+    pattern = f"%{word}%"
+    where = (
+        W.organisation_name.like(pattern)
+        | W.courses.like(pattern)
+        | W.outlines.like(pattern)
+        | W.description.like(pattern)
+    )
+    await W.select(W.id, W.organisation_name).where(where).order_by(W.name_sort).limit(20)
+    await W.count().where(where)
+
+
+async def main() -> None:
+    """Build, serve, measure, print."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
+    parser.add_argument("--requests", type=int, default=400, help="per query and mode")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--port", type=int, default=8071)
+    args = parser.parse_args()
+    url = setup_env(args.postgres)
+
+    from urllib.parse import urlencode
+
+    from registry.cli import migrate_database
+    from registry.search import Filters, search
+
+    t = time.perf_counter()
+    await migrate_database()
+    rows = generate(args.size)
+    t_gen = time.perf_counter() - t
+    await load(url, rows)
+    print(f"{args.size} providers on {url.split(':')[0]}: generated in {t_gen:.0f} s, "
+          f"loaded in {time.perf_counter() - t - t_gen:.0f} s")  # fmt: skip
+
+    registry = [sys.executable, "-m", "registry", "serve", "--port", str(args.port)]
+    bare_port = args.port + 1
+    results = []
+    server = start(registry, args.port)
+    try:
+        base = f"http://127.0.0.1:{args.port}/api/v1/whitelist?"
+        bodies = {}
+        for label, q, extra in QUERIES:
+            filters = Filters(
+                districts=extra.get("district", []), categories=extra.get("category", [])
+            )  # type: ignore[arg-type]
+            inproc = await timed(lambda q=q, f=filters: search(q, f), args.requests)
+            api_url = base + urlencode({"q": q, **extra}, doseq=True)
+            api = await load_test(api_url, args.requests * 2, args.concurrency)
+            like = await timed(lambda q=q: like_scan(q), 20) if q and not q.isascii() else None
+            bodies[label] = __import__("httpx").get(api_url).content
+            results.append((label, q or "district+category", inproc, api, like))
+    finally:
+        server.terminate()
+        server.wait()
+    body_file = Path(os.environ["REGISTRY_VAR_DIR"]) / "fixed.json"
+    body_file.write_bytes(bodies["2 字"])
+    bare_cmd = [sys.executable, __file__, "--serve-bare", str(bare_port), str(body_file)]
+    bare = start(bare_cmd, bare_port)
+    try:
+        ceiling = await load_test(
+            f"http://127.0.0.1:{bare_port}/fixed", args.requests * 2, args.concurrency
+        )
+    finally:
+        bare.terminate()
+        bare.wait()
+
+    print(f"(c) bare Litestar, fixed {len(bodies['2 字'])}-byte JSON: "
+          f"p50 {ceiling[0]:.1f} ms  p95 {ceiling[1]:.1f} ms  {ceiling[2]:.0f} req/s")  # fmt: skip
+    head = (f"{'query':<8}{'text':<20}{'(a) p50':>9}{'p95':>8}{'q/s':>8}{'(b) p50':>9}{'p95':>8}"
+            f"{'req/s':>8}{'LIKE p50':>10}{'b/a p95':>9}{'b/c req/s':>11}")  # fmt: skip
+    print(head)
+    print("-" * len(head))
+    for label, text, a, b, like in results:
+        like_text = f"{like[0]:.1f}" if like else "n/a"
+        ratio_a, ratio_c = b[1] / a[1], b[2] / ceiling[2]
+        print(f"{label:<7}{text:<20}{a[0]:>9.2f}{a[1]:>8.2f}{a[2]:>8.0f}{b[0]:>9.1f}{b[1]:>8.1f}"
+              f"{b[2]:>8.0f}{like_text:>10}{ratio_a:>9.1f}{ratio_c:>11.0%}")  # fmt: skip
+    print(
+        "(a) in-process search(), sequential; (b) GET /api/v1/whitelist, 1 worker, "
+        f"{args.concurrency} connections; latencies in ms; LIKE = naive scan, in-process"
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-bare":
+        serve_bare(int(sys.argv[2]), sys.argv[3])
+    else:
+        asyncio.run(main())

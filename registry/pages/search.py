@@ -1,0 +1,100 @@
+"""The public search page `/`: a plain GET form, and a results fragment for search.js."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, get
+from litestar.exceptions import ValidationException
+from litestar.response import Template
+
+from registry.api.whitelist import GRADE_BANDS, make_filters, run_search
+from registry.pages.common import maybe_actor, render
+from registry.reference import CATEGORIES
+from registry.search import Sort
+from registry.tables import District
+
+PAGE_SIZE = 20
+SORT_LABELS = {
+    Sort.relevance: "相关度",
+    Sort.grade: "最新评价等级",
+    Sort.name: "名称（按拼音）",
+    Sort.newest: "最新入库",
+}
+RECTIFYING = {"": "全部", "1": "仅整改中", "0": "不含整改中"}
+
+
+def _int(value: str | None, low: int = 0) -> int | None:
+    # A plain form sends empty fields; the page ignores what it cannot read instead of a 400.
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number >= low else None
+
+
+def _params(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    query = request.query_params
+    sort = query.get("sort") or Sort.relevance.value
+    return {
+        "q": (query.get("q") or "").strip()[:100],
+        "district": [d for d in query.getall("district", []) if d],
+        "category": [c for c in query.getall("category", []) if c],
+        "grade_band": query.get("grade_band") if query.get("grade_band") in GRADE_BANDS else "",
+        "fee_min": _int(query.get("fee_min")),
+        "fee_max": _int(query.get("fee_max")),
+        "rectifying": query.get("rectifying") if query.get("rectifying") in RECTIFYING else "",
+        "sort": sort if sort in Sort.__members__ else Sort.relevance.value,
+        "page": _int(query.get("page"), 1) or 1,
+    }
+
+
+def _link(params: dict[str, Any], **changes: Any) -> str:
+    merged = {**params, **changes}
+    pairs = [(k, v) for k, v in merged.items() if not isinstance(v, list) and v not in ("", None)]
+    pairs += [(k, item) for k, v in merged.items() if isinstance(v, list) for item in v]
+    return "/?" + urlencode(pairs)
+
+
+@get("/", include_in_schema=False)
+async def search_page(request: Request[Any, Any, Any]) -> Template:
+    """Search the whitelist; `partial=1` renders only the results (for search.js)."""
+    params = _params(request)
+    try:
+        filters = make_filters(
+            params["district"],
+            params["category"],
+            params["grade_band"],
+            params["fee_min"],
+            params["fee_max"],
+            None,
+            {"1": True, "0": False}.get(params["rectifying"]),
+        )
+    except ValidationException:  # a reversed fee range: search without the fee filter
+        params["fee_min"] = params["fee_max"] = None
+        filters = make_filters(params["district"], params["category"], None, None, None, None, None)
+    result, items = await run_search(
+        params["q"], filters, Sort(params["sort"]), params["page"], PAGE_SIZE
+    )
+    pages = max(1, -(-result.total // PAGE_SIZE))
+    context = {
+        "params": params,
+        "result": result,
+        "items": items,
+        "pages": pages,
+        "prev_link": _link(params, page=params["page"] - 1) if params["page"] > 1 else None,
+        "next_link": _link(params, page=params["page"] + 1) if params["page"] < pages else None,
+        "districts": await District.select(District.code, District.name).order_by(District.code),
+        "categories": CATEGORIES,
+        "category_labels": dict(CATEGORIES),
+        "grade_bands": GRADE_BANDS,
+        "sort_labels": {s.value: label for s, label in SORT_LABELS.items()},
+        "rectifying_labels": RECTIFYING,
+    }
+    if request.query_params.get("partial") == "1":
+        return Template(template_name="search/_results.html", context=context)
+    return render("search/index.html", await maybe_actor(request), **context)
+
+
+ROUTES: list[Any] = [search_page]

@@ -1,0 +1,34 @@
+"""The search index over whitelist_entry.search_tokens: FTS5 on SQLite, GIN on PostgreSQL."""
+
+from __future__ import annotations
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+
+ID = "2026-11-30T07:50:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "search index"
+
+
+async def _run(statements_by_engine: dict[str, tuple[str, ...]]) -> None:
+    engine = engine_finder()
+    assert engine is not None
+    for statement in statements_by_engine[engine.engine_type]:
+        await engine.run_ddl(statement)
+
+
+async def forwards() -> MigrationManager:
+    """Create the engine's index (raw SQL: Piccolo has no column type for either)."""
+    from registry.search import postgres, sqlite
+
+    manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
+
+    async def create() -> None:
+        await _run({"sqlite": sqlite.CREATE, "postgres": postgres.CREATE})
+
+    async def drop() -> None:
+        await _run({"sqlite": sqlite.DROP, "postgres": postgres.DROP})
+
+    manager.add_raw(create)
+    manager.add_raw_backwards(drop)
+    return manager
