@@ -47,12 +47,15 @@ async def migrate_database() -> None:
     """Run every pending migration, then add missing reference data."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    from registry.projection import refresh_unindexed
     from registry.reference import seed_reference
 
     result = await run_forwards("all")
     if not result.success:
         raise click.ClickException(f"migration failed: {result.message}")
     await seed_reference()
+    # Whitelist rows from before the search index get their tokens now.
+    await refresh_unindexed()
 
 
 @main.command()

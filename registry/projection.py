@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from registry.db import write_transaction
 from registry.search.tokens import document_tokens, name_sort_key
 from registry.tables import District, Listing, Organisation, WhitelistEntry
 from workflows.states import PUBLIC_STATES, State
@@ -67,3 +68,14 @@ async def refresh(listing_id: int) -> None:
             updated_at=datetime.now(UTC),
         )
     )
+
+
+async def refresh_unindexed() -> int:
+    """Rebuild projection rows written before the search columns existed; return how many."""
+    rows = await WhitelistEntry.select(WhitelistEntry.listing).where(
+        WhitelistEntry.search_tokens == ""
+    )
+    for row in rows:
+        async with write_transaction(WhitelistEntry._meta.db):
+            await refresh(row["listing"])
+    return len(rows)

@@ -135,9 +135,14 @@ PATHS[State.exited] = [
 ]
 
 
-async def listing_in(state: State, organisation: str = "feiyue", district: str = HEPING) -> int:
+async def listing_in(
+    state: State,
+    organisation: str = "feiyue",
+    district: str = HEPING,
+    form: dict[str, Any] | None = None,
+) -> int:
     """A new listing of the cast's organisation, driven through the engine to `state`."""
-    listing_id = await new_listing(CAST.organisations[organisation], CAST.districts[district])
+    listing_id = await new_listing(CAST.organisations[organisation], CAST.districts[district], form)
     for action, who, options in PATHS[state]:
         options = {"now": T0, **options}
         if who == "provider":
