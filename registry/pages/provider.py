@@ -30,6 +30,7 @@ from registry.api.documents import (
 )
 from registry.api.organisations import SignupIn, register, signup_problems
 from registry.api.security import SESSION_USER_KEY
+from registry.engagements import engagements_of_organisation
 from registry.inbox import history, inbox_for, next_step
 from registry.pages.common import page_actor, redirect, render
 from registry.pages.formrender import (
@@ -120,6 +121,7 @@ async def _dashboard(actor: Actor, status: int = 200, **context: Any) -> Templat
         row["next_step"] = next_step(row, day)
     districts = await District.select(District.code, District.name).order_by(District.code)
     inbox = await inbox_for(organisation_id, day) if organisation_id else []
+    engaged = await engagements_of_organisation(organisation_id) if organisation_id else []
     return render(
         "provider/dashboard.html",
         actor,
@@ -127,6 +129,7 @@ async def _dashboard(actor: Actor, status: int = 200, **context: Any) -> Templat
         listings=rows,
         districts=districts,
         inbox=inbox[:30],
+        engagements=engaged,
         **context,
     )
 

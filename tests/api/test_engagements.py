@@ -201,6 +201,8 @@ async def test_the_provider_sees_which_schools_engage_it(login: Login) -> None:
     assert (await (await login("city")).get(URL)).json()["total"] == 1
     provider = await login("provider")
     assert (await provider.post(URL, json=body(listing_id))).status_code == 403
+    dashboard = await provider.get("/provider")
+    assert "合作学校（1）" in dashboard.text and "天津市和平区岳阳道小学" in dashboard.text
 
 
 async def test_an_exit_shows_on_the_engagement(login: Login) -> None:
