@@ -18,8 +18,12 @@ from admin import create_admin_app
 from registry.api import (
     applications,
     certificates,
+    complaints,
     documents,
     engagements,
+    evaluation,
+    evaluation_documents,
+    incidents,
     notices,
     organisations,
     public,
@@ -33,6 +37,8 @@ from registry.api.listings import ListingController
 from registry.api.security import csrf_config, session_config
 from registry.pages import auth as auth_pages
 from registry.pages import bureau, provider, verify
+from registry.pages import complaints as complaint_pages
+from registry.pages import evaluation as evaluation_pages
 from registry.pages import imports as import_pages
 from registry.pages import notices as notice_pages
 from registry.pages import providers as provider_pages
@@ -136,6 +142,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *school_pages.ROUTES,
             *public.ROUTES,
             *provider_pages.ROUTES,
+            *complaints.ROUTES,
+            *incidents.ROUTES,
+            *evaluation.ROUTES,
+            *evaluation_documents.ROUTES,
+            *complaint_pages.ROUTES,
+            *evaluation_pages.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC]),
             health,
             AuthController,

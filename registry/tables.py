@@ -246,6 +246,153 @@ class Engagement(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     provider_exited_on = Date(null=True, default=None, help_text="Set when the provider exits")
+    provider_suspended_on = Date(
+        null=True, default=None, help_text="Set while the provider is suspended"
+    )
+
+
+class Rubric(Table):
+    """The evaluation rubric in force: the city's default (scope "city") or a district's own."""
+
+    scope = Varchar(length=6, unique=True, help_text='"city" or a district code')
+    body = JSON(help_text="Valid against schemas/rubric.v1.json")
+    updated_by = Integer(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class CycleStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class EvaluationCycle(Table):
+    """A district's evaluation of its whitelist for one period (评估周期)."""
+
+    district = ForeignKey(District, on_delete=RESTRICT, index=True)
+    name = Varchar(length=64, help_text="e.g. 2026年秋季学期")
+    term = Varchar(length=32, help_text="The engagement term whose schools give feedback")
+    starts_on = Date()
+    ends_on = Date()
+    self_report_due = Date()
+    status = Varchar(length=16, choices=CycleStatus, default=CycleStatus.open)
+    rubric = JSON(help_text="The rubric snapshotted when the cycle opened")
+    opened_by = Integer(null=True, default=None)
+    opened_at = Timestamptz(default=TimestamptzNow())
+    closed_by = Integer(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class SchoolFeedback(Table):
+    """One engaged school's feedback and parent-survey tallies for a listing in a cycle."""
+
+    key = Varchar(length=32, unique=True, help_text="cycle:engagement — once per pair")
+    cycle = ForeignKey(EvaluationCycle, on_delete=RESTRICT, index=True)
+    engagement = ForeignKey(Engagement, on_delete=RESTRICT)
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    school = ForeignKey(School, on_delete=RESTRICT)
+    scores = JSON(default={}, help_text="Rubric question key → 0..100")
+    comment = Text(default="")
+    very_satisfied = Integer(null=True, default=None)
+    satisfied = Integer(null=True, default=None)
+    neutral = Integer(null=True, default=None)
+    dissatisfied = Integer(null=True, default=None)
+    updated_by = Integer(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ComplaintStatus(StrEnum):
+    received = "received"
+    investigating = "investigating"
+    upheld = "upheld"
+    dismissed = "dismissed"
+
+
+class Complaint(Table):
+    """A complaint by the public (a parent) about a listed provider (投诉)."""
+
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    content = Text()
+    contact = Varchar(length=64, default="")
+    client_hash = Varchar(length=64, default="", index=True)
+    submitted_at = Timestamptz(default=TimestamptzNow())
+    status = Varchar(length=16, choices=ComplaintStatus, default=ComplaintStatus.received)
+    fee_violation = Boolean(default=False, help_text="Upheld as charging against the rules")
+    reply = Text(default="")
+    handled_by = Integer(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+
+
+class Severity(StrEnum):
+    minor = "minor"
+    serious = "serious"
+    major = "major"
+
+
+class Incident(Table):
+    """A safety incident reported by a school or a reviewer (安全事故)."""
+
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    severity = Varchar(length=16, choices=Severity)
+    occurred_on = Date()
+    description = Text()
+    school = ForeignKey(School, on_delete=RESTRICT, null=True, default=None)
+    reported_by = Integer(null=True, default=None)
+    reporter_role = Varchar(length=16)
+    created_at = Timestamptz(default=TimestamptzNow())
+    resolution = Text(default="")
+    resolved_by = Integer(null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None)
+
+
+class Inspection(Table):
+    """The bureau's on-site inspection of a listing in a cycle (现场检查)."""
+
+    key = Varchar(length=32, unique=True, help_text="cycle:listing")
+    cycle = ForeignKey(EvaluationCycle, on_delete=RESTRICT, index=True)
+    listing = ForeignKey(Listing, on_delete=RESTRICT)
+    score = Integer(help_text="0..100")
+    fee_violation = Boolean(default=False, help_text="Found charging against the rules")
+    inspected_on = Date()
+    note = Text(default="")
+    inspector = Integer(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class SelfReport(Table):
+    """The provider's self-report for a cycle (自查报告)."""
+
+    key = Varchar(length=32, unique=True, help_text="cycle:listing")
+    cycle = ForeignKey(EvaluationCycle, on_delete=RESTRICT, index=True)
+    listing = ForeignKey(Listing, on_delete=RESTRICT)
+    body = JSON(default={})
+    complete = Boolean(default=False)
+    submitted_by = Integer(null=True, default=None)
+    submitted_at = Timestamptz(default=TimestamptzNow())
+
+
+class ResultStatus(StrEnum):
+    computed = "computed"
+    confirmed = "confirmed"
+
+
+class EvaluationResult(Table):
+    """A listing's score, grade and consequence in a cycle, with the breakdown behind them."""
+
+    key = Varchar(length=32, unique=True, help_text="cycle:listing")
+    cycle = ForeignKey(EvaluationCycle, on_delete=RESTRICT, index=True)
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    score_centi = Integer(null=True, default=None, help_text="Score × 100 (exact boundaries)")
+    grade = Varchar(length=16, null=True, default=None)
+    consequence = Varchar(length=16)
+    exit_reason = Varchar(length=32, choices=ExitReasonChoice, null=True, default=None)
+    breakdown = JSON(default={})
+    school_responses = Integer(default=0)
+    parent_responses = Integer(default=0)
+    status = Varchar(length=16, choices=ResultStatus, default=ResultStatus.computed)
+    adjusted = Boolean(default=False)
+    adjust_reason = Text(default="")
+    confirmed_by = Integer(null=True, default=None)
+    confirmed_at = Timestamptz(null=True, default=None)
 
 
 TABLES: tuple[type[Table], ...] = (
@@ -262,4 +409,12 @@ TABLES: tuple[type[Table], ...] = (
     ExpertScore,
     WhitelistEntry,
     Engagement,
+    Rubric,
+    EvaluationCycle,
+    SchoolFeedback,
+    Complaint,
+    Incident,
+    Inspection,
+    SelfReport,
+    EvaluationResult,
 )

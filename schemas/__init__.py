@@ -21,9 +21,11 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 __all__ = [
     "APPLICATION",
     "POLICY",
+    "RUBRIC",
     "SCHEMA_VERSION",
     "FieldError",
     "city_default_policy",
+    "city_default_rubric",
     "load_schema",
     "merge_policy",
     "schema_id",
@@ -32,10 +34,12 @@ __all__ = [
 
 APPLICATION = "application.v1"
 POLICY = "policy.v1"
+RUBRIC = "rubric.v1"
 SCHEMA_VERSION = f"{APPLICATION}+{POLICY}"
 
 _NAME_RE = re.compile(r"^[a-z][a-z_]*\.v[0-9]+$")
 _CITY_POLICY_FILE = "city_policy.json"
+_CITY_RUBRIC_FILE = "city_rubric.json"
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,16 @@ def _city_policy() -> dict[str, Any]:
 def city_default_policy() -> dict[str, Any]:
     """Return a deep copy of the city's default policy (``city_policy.json``)."""
     return copy.deepcopy(_city_policy())
+
+
+@functools.cache
+def _city_rubric() -> dict[str, Any]:
+    return _read_json(_CITY_RUBRIC_FILE)
+
+
+def city_default_rubric() -> dict[str, Any]:
+    """Return a deep copy of the city's default evaluation rubric (``city_rubric.json``)."""
+    return copy.deepcopy(_city_rubric())
 
 
 def merge_policy(default: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

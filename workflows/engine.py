@@ -296,6 +296,10 @@ async def fire(
         )
         if transition.target == State.exited:
             await _mark_engagements_exited(listing_id, local_today(now))
+        if State.suspended in (state, transition.target) and state != transition.target:
+            await _mark_engagements_suspended(
+                listing_id, local_today(now) if transition.target == State.suspended else None
+            )
         if transition.snapshot:
             await FormSnapshot.insert(
                 FormSnapshot(
@@ -314,6 +318,13 @@ async def _mark_engagements_exited(listing_id: int, day: date) -> None:
     """Running engagements of an exiting listing show the exit date (the schools' notice)."""
     # Inside fire()'s transaction, so the exit and what schools are told cannot drift apart.
     await Engagement.update({Engagement.provider_exited_on: day}).where(
+        (Engagement.listing == listing_id) & Engagement.provider_exited_on.is_null()
+    )
+
+
+async def _mark_engagements_suspended(listing_id: int, day: date | None) -> None:
+    """Running engagements show a suspension while it lasts (None when it ends)."""
+    await Engagement.update({Engagement.provider_suspended_on: day}).where(
         (Engagement.listing == listing_id) & Engagement.provider_exited_on.is_null()
     )
 

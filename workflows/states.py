@@ -136,5 +136,11 @@ REVOCATION_REASONS: frozenset[ExitReason] = frozenset(ExitReason) - {
 }
 # Reasons an evaluation can fail a listing with.
 EVALUATION_EXIT_REASONS: frozenset[ExitReason] = frozenset(
-    {ExitReason.evaluation_failed, ExitReason.low_satisfaction}
+    {
+        ExitReason.evaluation_failed,
+        ExitReason.low_satisfaction,
+        ExitReason.safety_incident,
+        ExitReason.fee_violation,
+        ExitReason.upheld_complaints,
+    }
 )

@@ -38,7 +38,7 @@ from workflows.checks import Finding, run_checks
 from workflows.context import Context, Refusal
 from workflows.engine import FACT_LOADERS, Conflict, Forbidden, NotFound, Refused, local_today
 from workflows.policy import calendar_for, effective_policy
-from workflows.states import LIVE_STATES, Role, State
+from workflows.states import LIVE_STATES, ExitReason, Role, State
 from workflows.transitions import TRANSITIONS
 
 EDITABLE_STATES = frozenset({State.draft, State.needs_supplement})
@@ -104,6 +104,16 @@ def _district_refused(code: str, message: str) -> Refused:
     return Refused(message, [Refusal("district", code, message)])
 
 
+def _ban_refused(district_name: str, until: date, exit_reason: str | None) -> Refused:
+    # Other tools read the end date from the `banned_until` field; people read the sentence.
+    reason = ExitReason(exit_reason).label if exit_reason else "退出"
+    message = (
+        f"您因“{reason}”退出{district_name}白名单，禁止重新申请期至"
+        f"{until.year}年{until.month}月{until.day}日（{until.isoformat()}），期满后方可再次申请"
+    )
+    return Refused(message, [Refusal("banned_until", "banned", message)])
+
+
 async def create_draft(
     actor: Actor, district_code: str, form: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -121,9 +131,9 @@ async def create_draft(
             await Listing.raw(
                 "SELECT pg_advisory_xact_lock({}, {})", _LOCK_NAMESPACE, organisation_id
             )
-        earlier = await Listing.select(Listing.id, Listing.state, Listing.banned_until).where(
-            (Listing.organisation == organisation_id) & (Listing.district == district["id"])
-        )
+        earlier = await Listing.select(
+            Listing.id, Listing.state, Listing.banned_until, Listing.exit_reason
+        ).where((Listing.organisation == organisation_id) & (Listing.district == district["id"]))
         live = [r for r in earlier if State(r["state"]) in LIVE_STATES]
         if live:
             raise _district_refused(
@@ -131,14 +141,10 @@ async def create_draft(
                 f"您在{district['name']}已有进行中的申请或入库记录"
                 f"（编号 {live[0]['id']}，{State(live[0]['state']).label}），不能重复申请",
             )
-        bans = [r["banned_until"] for r in earlier if r["banned_until"] is not None]
-        if bans and max(bans) >= today:
-            until = max(bans)
-            raise _district_refused(
-                "banned",
-                f"您在{district['name']}的禁止重新申请期至"
-                f"{until.year}年{until.month}月{until.day}日，期满后方可再次申请",
-            )
+        bans = [r for r in earlier if r["banned_until"] is not None and r["banned_until"] >= today]
+        if bans:
+            ban = max(bans, key=lambda r: r["banned_until"])
+            raise _ban_refused(district["name"], ban["banned_until"], ban["exit_reason"])
         if form is None:
             organisation = (
                 await Organisation.select().where(Organisation.id == organisation_id).first()

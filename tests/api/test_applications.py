@@ -79,8 +79,9 @@ async def test_ban_after_a_forced_exit_names_its_end(login: Login) -> None:
     response = await client.post("/api/v1/listings", json={"district": HEPING})
     assert response.status_code == 422
     error = response.json()["errors"][0]
-    assert error["field"] == "district" and error["code"] == "banned"
+    assert error["field"] == "banned_until" and error["code"] == "banned"
     assert f"{until.year}年{until.month}月{until.day}日" in error["message"]
+    assert until.isoformat() in error["message"] and "安全事故" in error["message"]
 
 
 async def test_half_filled_draft_is_saved_without_a_transition(login: Login) -> None:
