@@ -7,7 +7,14 @@ from typing import Any
 
 from registry.db import write_transaction
 from registry.search.tokens import document_tokens, name_sort_key
-from registry.tables import District, Listing, Organisation, WhitelistEntry
+from registry.tables import (
+    District,
+    EvaluationResult,
+    Listing,
+    Organisation,
+    ResultStatus,
+    WhitelistEntry,
+)
 from workflows.states import PUBLIC_STATES, State
 
 
@@ -18,6 +25,20 @@ def approved_courses(form: dict[str, Any], decisions: dict[str, Any]) -> list[di
         for index, course in enumerate(form.get("courses", []))
         if isinstance(course, dict) and (decisions.get(str(index)) or {}).get("approved", True)
     ]
+
+
+async def latest_grade(listing_id: int) -> str | None:
+    """The grade of the listing's latest confirmed evaluation (None before its first)."""
+    row = (
+        await EvaluationResult.select(EvaluationResult.grade)
+        .where(
+            (EvaluationResult.listing == listing_id)
+            & (EvaluationResult.status == ResultStatus.confirmed.value)
+        )
+        .order_by(EvaluationResult.confirmed_at, ascending=False)
+        .first()
+    )
+    return row["grade"] if row else None
 
 
 async def refresh(listing_id: int) -> None:
@@ -60,7 +81,7 @@ async def refresh(listing_id: int) -> None:
             grade_bands=" ".join(bands),
             fee_min=int(min(fees)) if fees else None,
             fee_max=int(max(fees)) if fees else None,
-            latest_grade=None,  # evaluations come later
+            latest_grade=await latest_grade(listing_id),
             name_sort=name_sort_key(organisation["name"]),
             search_tokens=document_tokens(organisation["name"], *names, *outlines, description),
             listed_at=listing["listed_at"],

@@ -20,9 +20,11 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 
 __all__ = [
     "APPLICATION",
+    "FEEDBACK",
     "POLICY",
     "RUBRIC",
     "SCHEMA_VERSION",
+    "SELF_REPORT",
     "FieldError",
     "city_default_policy",
     "city_default_rubric",
@@ -35,6 +37,8 @@ __all__ = [
 APPLICATION = "application.v1"
 POLICY = "policy.v1"
 RUBRIC = "rubric.v1"
+FEEDBACK = "feedback.v1"
+SELF_REPORT = "self_report.v1"
 SCHEMA_VERSION = f"{APPLICATION}+{POLICY}"
 
 _NAME_RE = re.compile(r"^[a-z][a-z_]*\.v[0-9]+$")

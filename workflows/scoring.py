@@ -445,7 +445,9 @@ def evaluate(rubric: Mapping[str, Any], inputs: Inputs) -> Evaluation:
         grade: str | None = grade_of(score, rubric["grades"])
     else:
         score, grade = None, None
-    consequence, reason, explanation = _consequence(rubric, inputs, score, grade, vetoes)
+    consequence, reason, explanation = consequence_for(
+        rubric, score, grade, vetoes, inputs.rectified_last_cycle
+    )
     return Evaluation(
         listing_id=inputs.listing_id,
         score=score,
@@ -462,13 +464,14 @@ def evaluate(rubric: Mapping[str, Any], inputs: Inputs) -> Evaluation:
     )
 
 
-def _consequence(
+def consequence_for(
     rubric: Mapping[str, Any],
-    inputs: Inputs,
     score: Decimal | None,
     grade: str | None,
     vetoes: tuple[tuple[ExitReason, str], ...],
+    rectified_last_cycle: bool,
 ) -> tuple[Consequence, ExitReason | None, str]:
+    """What follows from a result: a veto exits whatever the score, then the grade decides."""
     if vetoes:
         reason, text = vetoes[0]
         return Consequence.exit, reason, text
@@ -479,7 +482,7 @@ def _consequence(
         return Consequence.exit, ExitReason.evaluation_failed, f"得分{score}，评定为{label}"
     line = Decimal(str(rubric["rectification_below"]))
     if grade == "pass" and score < line:
-        if inputs.rectified_last_cycle:
+        if rectified_last_cycle:
             return (
                 Consequence.exit,
                 ExitReason.evaluation_failed,

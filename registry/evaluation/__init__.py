@@ -1,0 +1,1 @@
+"""Periodic evaluation: rubrics, cycles, their inputs, scoring results and consequences."""

@@ -1,0 +1,431 @@
+"""Evaluation cycles: open (snapshot the rubric), close (score everyone), confirm (consequences).
+
+Confirmation is where the lifecycle moves: each confirmed result fires the engine's
+transitions for its consequence, in the same transaction as the result and its audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from registry import projection
+from registry.db import write_transaction
+from registry.evaluation.gather import evaluated_listings, gather_inputs
+from registry.evaluation.rubrics import district_row, is_district_staff, rubric_in_force
+from registry.tables import CycleStatus, EvaluationCycle, EvaluationResult, Listing, ResultStatus
+from workflows import audit, engine
+from workflows.actors import Actor
+from workflows.context import Refusal
+from workflows.engine import Forbidden, NotFound, Refused
+from workflows.scoring import (
+    GRADE_LABELS,
+    Consequence,
+    Evaluation,
+    Inputs,
+    cents,
+    consequence_for,
+    evaluate,
+    grade_of,
+)
+from workflows.states import ExitReason, Role, State
+
+CYCLE_NAME_MAX = 64
+TERM_MAX = 32
+
+
+@dataclass(frozen=True)
+class CycleIn:
+    """What a district gives to open a cycle."""
+
+    name: str
+    term: str
+    starts_on: date | None
+    ends_on: date | None
+    self_report_due: date | None
+
+
+def _key(cycle_id: int, listing_id: int) -> str:
+    return f"{cycle_id}:{listing_id}"
+
+
+def _staff_role(actor: Actor, district_id: int, *roles: Role) -> Role:
+    for grant in actor.grants:
+        if grant.role == Role.city and Role.city in roles:
+            return Role.city
+        if grant.role in roles and grant.district_id == district_id:
+            return grant.role
+    raise Forbidden("当前角色无权进行此操作")
+
+
+async def cycle_row(cycle_id: int) -> dict[str, Any]:
+    """A cycle with its district's code and name, or 404."""
+    row = (
+        await EvaluationCycle.select(
+            *EvaluationCycle._meta.columns,
+            EvaluationCycle.district.code.as_alias("district_code"),
+            EvaluationCycle.district.name.as_alias("district_name"),
+        )
+        .where(EvaluationCycle.id == cycle_id)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound("评估周期不存在")
+    return row
+
+
+async def staff_cycle(actor: Actor, cycle_id: int) -> dict[str, Any]:
+    """A cycle its district's staff (or the city) may see; 404 for everyone else."""
+    cycle = await cycle_row(cycle_id)
+    if not is_district_staff(actor, cycle["district"]):
+        raise NotFound("评估周期不存在")
+    return cycle
+
+
+def _cycle_problems(data: CycleIn) -> list[Refusal]:
+    problems = []
+    if not data.name.strip():
+        problems.append(Refusal("name", "required", "请填写评估周期名称，如“2026年秋季学期”"))
+    elif len(data.name.strip()) > CYCLE_NAME_MAX:
+        problems.append(Refusal("name", "too_long", f"评估周期名称不能超过{CYCLE_NAME_MAX}个字"))
+    if not data.term.strip():
+        problems.append(
+            Refusal("term", "required", "请填写评估的合作学期，如“2026-2027学年第一学期”")
+        )
+    elif len(data.term.strip()) > TERM_MAX:
+        problems.append(Refusal("term", "too_long", f"学期不能超过{TERM_MAX}个字"))
+    for field, label in (
+        ("starts_on", "开始日期"),
+        ("ends_on", "结束日期"),
+        ("self_report_due", "自查报告截止日期"),
+    ):
+        if getattr(data, field) is None:
+            problems.append(Refusal(field, "required", f"请填写{label}（YYYY-MM-DD）"))
+    if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
+        problems.append(Refusal("ends_on", "before_start", "结束日期不能早于开始日期"))
+    if data.starts_on and data.self_report_due and data.self_report_due < data.starts_on:
+        problems.append(
+            Refusal("self_report_due", "before_start", "自查报告截止日期不能早于开始日期")
+        )
+    return problems
+
+
+async def open_cycle(actor: Actor, district_code: str, data: CycleIn) -> dict[str, Any]:
+    """Open a district's cycle with a snapshot of the rubric in force; one open cycle at a time."""
+    district = await district_row(district_code)
+    role = _staff_role(actor, district["id"], Role.reviewer, Role.approver, Role.city)
+    problems = _cycle_problems(data)
+    if problems:
+        raise Refused("；".join(p.message for p in problems), problems)
+    rubric, scope = await rubric_in_force(district_code)
+    async with write_transaction(EvaluationCycle._meta.db):
+        running = await EvaluationCycle.select(EvaluationCycle.name).where(
+            (EvaluationCycle.district == district["id"])
+            & (EvaluationCycle.status == CycleStatus.open.value)
+        )
+        if running:
+            message = f"{district['name']}已有进行中的评估周期“{running[0]['name']}”，请先结束"
+            raise Refused(message, [Refusal("name", "cycle_open", message)])
+        rows = await EvaluationCycle.insert(
+            EvaluationCycle(
+                district=district["id"],
+                name=data.name.strip(),
+                term=data.term.strip(),
+                starts_on=data.starts_on,
+                ends_on=data.ends_on,
+                self_report_due=data.self_report_due,
+                rubric=rubric,
+                opened_by=actor.user_id,
+                opened_at=datetime.now(UTC),
+            )
+        ).returning(EvaluationCycle.id)
+        cycle_id = int(rows[0]["id"])
+        await audit.record(
+            actor,
+            action="cycle.opened",
+            role=role.value,
+            payload={"cycle": cycle_id, "district": district_code, "rubric_scope": scope},
+        )
+    return await cycle_row(cycle_id)
+
+
+async def district_cycles(actor: Actor, district_code: str) -> list[dict[str, Any]]:
+    """A district's cycles, newest first (staff only)."""
+    district = await district_row(district_code)
+    if not is_district_staff(actor, district["id"]):
+        raise NotFound(f"未知的区代码：{district_code}")
+    return (
+        await EvaluationCycle.select(
+            *EvaluationCycle._meta.columns,
+            EvaluationCycle.district.code.as_alias("district_code"),
+            EvaluationCycle.district.name.as_alias("district_name"),
+        )
+        .where(EvaluationCycle.district == district["id"])
+        .order_by(EvaluationCycle.starts_on, ascending=False)
+        .output(load_json=True)
+    )
+
+
+async def open_cycle_of(district_id: int) -> dict[str, Any] | None:
+    """The district's open cycle, if any."""
+    return (
+        await EvaluationCycle.select()
+        .where(
+            (EvaluationCycle.district == district_id)
+            & (EvaluationCycle.status == CycleStatus.open.value)
+        )
+        .output(load_json=True)
+        .first()
+    )
+
+
+async def cycle_inputs(cycle: Mapping[str, Any]) -> list[tuple[dict[str, Any], Inputs]]:
+    """Every evaluated listing of a cycle with its inputs."""
+    listings = await evaluated_listings(cycle["district"])
+    inputs = await gather_inputs(cycle, listings)
+    return [(listing, inputs[listing["id"]]) for listing in listings]
+
+
+async def score_cycle(cycle: Mapping[str, Any]) -> list[tuple[dict[str, Any], Evaluation, bool]]:
+    """Score every evaluated listing of a cycle with the cycle's own rubric."""
+    return [
+        (listing, evaluate(cycle["rubric"], data), data.rectified_last_cycle)
+        for listing, data in await cycle_inputs(cycle)
+    ]
+
+
+def _result_row(
+    cycle_id: int, listing_id: int, evaluation: Evaluation, rectified: bool
+) -> EvaluationResult:
+    breakdown = evaluation.breakdown()
+    breakdown["rectified_last_cycle"] = rectified
+    return EvaluationResult(
+        key=_key(cycle_id, listing_id),
+        cycle=cycle_id,
+        listing=listing_id,
+        score_centi=evaluation.score_centi,
+        grade=evaluation.grade,
+        consequence=evaluation.consequence.value,
+        exit_reason=evaluation.exit_reason.value if evaluation.exit_reason else None,
+        breakdown=breakdown,
+        school_responses=evaluation.school_responses,
+        parent_responses=evaluation.parent_responses,
+    )
+
+
+@dataclass(frozen=True)
+class CloseSummary:
+    cycle_id: int
+    scored: int
+    by_grade: dict[str, int]
+    by_consequence: dict[str, int]
+
+
+async def close_cycle(actor: Actor, cycle_id: int, *, batch: int = 500) -> CloseSummary:
+    """Close an open cycle: compute and store every listing's result (to be confirmed)."""
+    cycle = await staff_cycle(actor, cycle_id)
+    role = _staff_role(actor, cycle["district"], Role.reviewer, Role.approver, Role.city)
+    async with write_transaction(EvaluationCycle._meta.db):
+        # Re-read inside the write lock: two closes cannot both score the cycle.
+        status = await EvaluationCycle.select(EvaluationCycle.status).where(
+            EvaluationCycle.id == cycle_id
+        )
+        if status[0]["status"] != CycleStatus.open.value:
+            raise Refused(
+                "评估周期已结束",
+                [Refusal("cycle", "closed", "该评估周期已经结束，结果已计算")],
+            )
+        scored = await score_cycle(cycle)
+        rows = [_result_row(cycle_id, listing["id"], ev, rect) for listing, ev, rect in scored]
+        for start in range(0, len(rows), batch):
+            await EvaluationResult.insert(*rows[start : start + batch])
+        now = datetime.now(UTC)
+        await EvaluationCycle.update(
+            {
+                EvaluationCycle.status: CycleStatus.closed.value,
+                EvaluationCycle.closed_by: actor.user_id,
+                EvaluationCycle.closed_at: now,
+            }
+        ).where(EvaluationCycle.id == cycle_id)
+        by_grade: dict[str, int] = {}
+        by_consequence: dict[str, int] = {}
+        for _, ev, _ in scored:
+            by_grade[ev.grade or "none"] = by_grade.get(ev.grade or "none", 0) + 1
+            by_consequence[ev.consequence.value] = by_consequence.get(ev.consequence.value, 0) + 1
+        await audit.record(
+            actor,
+            action="cycle.closed",
+            role=role.value,
+            payload={"cycle": cycle_id, "scored": len(rows), "by_consequence": by_consequence},
+        )
+    return CloseSummary(cycle_id, len(rows), by_grade, by_consequence)
+
+
+RESULT_COLUMNS = (
+    *EvaluationResult._meta.columns,
+    EvaluationResult.listing.organisation.name.as_alias("organisation_name"),
+    EvaluationResult.listing.organisation.id.as_alias("organisation_id"),
+    EvaluationResult.listing.state.as_alias("listing_state"),
+)
+
+
+async def cycle_results(actor: Actor, cycle_id: int) -> list[dict[str, Any]]:
+    """All results of a cycle, for its district's staff."""
+    await staff_cycle(actor, cycle_id)
+    return (
+        await EvaluationResult.select(*RESULT_COLUMNS)
+        .where(EvaluationResult.cycle == cycle_id)
+        .order_by(EvaluationResult.listing)
+        .output(load_json=True)
+    )
+
+
+async def result_row(cycle_id: int, listing_id: int) -> dict[str, Any]:
+    """One result, or 404."""
+    row = (
+        await EvaluationResult.select(*RESULT_COLUMNS)
+        .where(EvaluationResult.key == _key(cycle_id, listing_id))
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound("该机构在本评估周期没有评估结果")
+    return row
+
+
+def _adjusted(
+    cycle: Mapping[str, Any], result: Mapping[str, Any], score: object, reason: str
+) -> dict[str, Any]:
+    """The columns an adjusted score changes (grade and consequence follow the rubric)."""
+    if not reason.strip():
+        raise Refused(
+            "调整得分须说明理由", [Refusal("reason", "required", "调整得分时请填写调整理由")]
+        )
+    try:
+        value = cents(Decimal(str(score)))
+    except (InvalidOperation, ValueError):
+        value = Decimal(-1)
+    if not Decimal(0) <= value <= Decimal(100):
+        raise Refused(
+            "调整后的得分应在0到100之间",
+            [Refusal("score", "range", "调整后的得分应为0到100之间的数字，最多两位小数")],
+        )
+    rubric = cycle["rubric"]
+    breakdown = result["breakdown"] or {}
+    vetoes = tuple(
+        (ExitReason(v["exit_reason"]), str(v["text"])) for v in breakdown.get("vetoes", ())
+    )
+    grade = grade_of(value, rubric["grades"])
+    consequence, exit_reason, _ = consequence_for(
+        rubric, value, grade, vetoes, bool(breakdown.get("rectified_last_cycle"))
+    )
+    return {
+        "score_centi": int(value * 100),
+        "grade": grade,
+        "consequence": consequence.value,
+        "exit_reason": exit_reason.value if exit_reason else None,
+        "adjusted": True,
+        "adjust_reason": reason.strip(),
+    }
+
+
+def _plan(consequence: Consequence, state: State) -> list[str]:
+    """The engine transitions a confirmed consequence fires from the listing's state now."""
+    if consequence == Consequence.exit:
+        return ["fail_evaluation"] if state in (*_ON, State.suspended) else []
+    if consequence == Consequence.rectification:
+        return ["put_under_rectification"] if state == State.listed else []
+    if consequence == Consequence.renew:
+        if state == State.under_rectification:
+            return ["close_rectification", "renew"]
+        return ["renew"] if state == State.listed else []
+    return []
+
+
+_ON = (State.listed, State.under_rectification)
+
+
+async def confirm_result(
+    actor: Actor,
+    cycle_id: int,
+    listing_id: int,
+    *,
+    score: object = None,
+    reason: str = "",
+) -> dict[str, Any]:
+    """A reviewer confirms one result (optionally adjusting its score); its consequence fires."""
+    cycle = await staff_cycle(actor, cycle_id)
+    _staff_role(actor, cycle["district"], Role.reviewer)
+    async with write_transaction(EvaluationResult._meta.db):
+        result = await result_row(cycle_id, listing_id)
+        if result["status"] == ResultStatus.confirmed.value:
+            raise Refused(
+                "该评估结果已确认",
+                [Refusal("status", "confirmed", "该评估结果已经确认，不能再次确认")],
+            )
+        changes: dict[str, Any] = {}
+        if score is not None and str(score).strip() != "":
+            changes = _adjusted(cycle, result, score, reason)
+        now = datetime.now(UTC)
+        final = {**result, **changes}
+        await EvaluationResult.update(
+            {
+                **{getattr(EvaluationResult, k): v for k, v in changes.items()},
+                EvaluationResult.status: ResultStatus.confirmed.value,
+                EvaluationResult.confirmed_by: actor.user_id,
+                EvaluationResult.confirmed_at: now,
+            }
+        ).where(EvaluationResult.id == result["id"])
+        listing = await Listing.select(Listing.state).where(Listing.id == listing_id).first()
+        consequence = Consequence(final["consequence"])
+        grade_label = GRADE_LABELS.get(final["grade"] or "", "未评定")
+        score_text = "—" if final["score_centi"] is None else f"{final['score_centi'] / 100:.2f}"
+        await audit.record(
+            actor,
+            action="evaluation.confirmed",
+            role=Role.reviewer.value,
+            listing=listing_id,
+            reason=final["adjust_reason"] if final["adjusted"] else "",
+            payload={
+                "cycle": cycle_id,
+                "cycle_name": cycle["name"],
+                "score": score_text,
+                "grade": grade_label if final["grade"] else None,
+                "grade_code": final["grade"],
+                "consequence": consequence.value,
+                "adjusted": bool(final["adjusted"]),
+            },
+        )
+        explanation = (final["breakdown"] or {}).get("explanation", "")
+        message = (
+            f"{cycle['name']}评估结果：得分{score_text}，等级{grade_label}，{consequence.label}"
+        )
+        for action in _plan(consequence, State(listing["state"])):
+            params = {"exit_reason": final["exit_reason"]} if action == "fail_evaluation" else {}
+            await engine.fire(
+                listing_id,
+                action,
+                actor,
+                reason=f"{cycle['name']}评估：{explanation}" if explanation else cycle["name"],
+                message=message,
+                params=params,
+            )
+        # The public grade changes even when no transition fires (e.g. a suspended listing).
+        await projection.refresh(listing_id)
+    return await result_row(cycle_id, listing_id)
+
+
+async def confirm_all(actor: Actor, cycle_id: int) -> int:
+    """Confirm every result still waiting, as computed; returns how many."""
+    await staff_cycle(actor, cycle_id)
+    waiting = await EvaluationResult.select(EvaluationResult.listing).where(
+        (EvaluationResult.cycle == cycle_id)
+        & (EvaluationResult.status == ResultStatus.computed.value)
+    )
+    for row in waiting:
+        await confirm_result(actor, cycle_id, row["listing"])
+    return len(waiting)

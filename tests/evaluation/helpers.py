@@ -1,0 +1,77 @@
+"""Building evaluation scenes: listed providers, engagements and an open cycle."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from registry.tables import Engagement, Organisation
+from tests.cast import CAST, HEPING, T0
+from tests.factories import new_listing
+from workflows import engine
+from workflows.actors import system_actor
+
+TERM = "2026-2027学年第一学期"
+CYCLE = {
+    "name": "2026年秋季学期",
+    "term": TERM,
+    "starts_on": "2026-09-01",
+    "ends_on": "2027-01-20",
+    "self_report_due": "2030-12-31",
+}
+FULL_MARKS = {
+    "teaching_quality": 95,
+    "punctuality": 95,
+    "safety_management": 95,
+    "communication": 95,
+}
+SELF_REPORT = {
+    "service_summary": "本学期在和平区三所小学开展篮球课后服务，每周两次，共计四十课时。",
+    "schools_served": 3,
+    "students_served": 120,
+    "safety_measures": "每次课前检查场地器材，配备急救箱，教练持急救证上岗。",
+    "staff_changes": "无变动",
+    "fee_compliance": True,
+    "no_subject_tutoring": True,
+    "improvement_plan": "加强与班主任沟通，按时反馈学生出勤和训练情况。",
+}
+
+
+async def listed_provider(name: str, district: str = HEPING) -> int:
+    """A provider imported straight onto a district's whitelist; returns the listing id."""
+    rows = await Organisation.insert(Organisation(name=name)).returning(Organisation.id)
+    listing_id = await new_listing(rows[0]["id"], CAST.districts[district])
+    await engine.fire(listing_id, "import", system_actor("import:test"), now=T0)
+    return listing_id
+
+
+async def engagement(listing_id: int, school: str = "heping_primary", **changes: Any) -> int:
+    """An engagement of the listing by a cast school."""
+    values: dict[str, Any] = {
+        "school": CAST.schools[school],
+        "listing": listing_id,
+        "courses": ["少儿篮球"],
+        "term": TERM,
+        "grade_band": "upper_primary",
+        "students": 100,
+        "weekly_schedule": [{"weekday": 1, "start": "16:30", "end": "18:30"}],
+        "fee_per_student_month": 150,
+        **changes,
+    }
+    rows = await Engagement.insert(Engagement(**values)).returning(Engagement.id)
+    return int(rows[0]["id"])
+
+
+def feedback(
+    scores: dict[str, int] | None = None, tallies: tuple[int, int, int, int] | None = None
+) -> dict[str, Any]:
+    """A school's feedback body."""
+    body: dict[str, Any] = {"scores": scores if scores is not None else FULL_MARKS}
+    if tallies is not None:
+        keys = ("very_satisfied", "satisfied", "neutral", "dissatisfied")
+        body["tallies"] = dict(zip(keys, tallies, strict=True))
+    return body
+
+
+def today_iso() -> str:
+    return date.today().isoformat()
