@@ -39,6 +39,7 @@ from registry.pages import auth as auth_pages
 from registry.pages import bureau, provider, verify
 from registry.pages import complaints as complaint_pages
 from registry.pages import evaluation as evaluation_pages
+from registry.pages import evaluation_inputs as evaluation_input_pages
 from registry.pages import imports as import_pages
 from registry.pages import notices as notice_pages
 from registry.pages import providers as provider_pages
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *evaluation_documents.ROUTES,
             *complaint_pages.ROUTES,
             *evaluation_pages.ROUTES,
+            *evaluation_input_pages.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC]),
             health,
             AuthController,
