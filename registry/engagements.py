@@ -326,6 +326,11 @@ async def engagements_of_school(school_id: int) -> list[dict[str, Any]]:
 
 
 def exit_notice(row: Mapping[str, Any]) -> str:
-    """The school's notice for an engagement whose provider left the whitelist."""
-    day = row["provider_exited_on"]
-    return f"{row['organisation_name']}已于{day.month}月{day.day}日退出白名单"
+    """The school's notice when an engaged provider has exited or been suspended ("" if neither)."""
+    if row["provider_exited_on"]:
+        day = row["provider_exited_on"]
+        return f"{row['organisation_name']}已于{day.month}月{day.day}日退出白名单"
+    day = row["provider_suspended_on"]
+    if day:
+        return f"{row['organisation_name']}已于{day.month}月{day.day}日被暂停，暂停期间不得进校服务"
+    return ""

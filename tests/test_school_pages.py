@@ -112,7 +112,7 @@ async def test_the_dashboard_tells_the_school_when_its_provider_exits(login: Log
         now=T0 + timedelta(days=40),
     )
     page = await school.get("/school")
-    assert "机构退出白名单提醒" in page.text
+    assert "合作机构变动提醒" in page.text
     assert "天津市和平区飞跃青少年篮球俱乐部有限公司已于4月11日退出白名单" in page.text
 
 

@@ -57,7 +57,8 @@ class EngagementOut(msgspec.Struct):
     created_at: datetime | None
     updated_at: datetime | None
     provider_exited_on: date | None
-    # The school's notice when the provider has left the whitelist ("" while it has not).
+    provider_suspended_on: date | None
+    # The school's notice when the provider has left or been suspended ("" otherwise).
     notice: str
 
 
@@ -87,7 +88,8 @@ def engagement_out(row: dict[str, Any]) -> EngagementOut:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         provider_exited_on=row["provider_exited_on"],
-        notice=engagements.exit_notice(row) if row["provider_exited_on"] else "",
+        provider_suspended_on=row["provider_suspended_on"],
+        notice=engagements.exit_notice(row),
     )
 
 

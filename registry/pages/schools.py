@@ -157,7 +157,7 @@ async def dashboard(actor: NamedDependency[Actor], done: FromQuery[str] = "") ->
     notices = [
         {"engagement": r, "text": engagements.exit_notice(r)}
         for r in rows
-        if r["provider_exited_on"]
+        if r["provider_exited_on"] or r["provider_suspended_on"]
     ]
     providers = await (
         WhitelistEntry.select(

@@ -223,6 +223,24 @@ async def test_an_exit_shows_on_the_engagement(login: Login) -> None:
     assert out["listing_state"] == State.exited
 
 
+async def test_a_suspension_shows_on_the_engagement_until_reinstated(login: Login) -> None:
+    listing_id = await listing_in(State.listed)
+    school = await login("school")
+    created = (await school.post(URL, json=body(listing_id))).json()
+    reviewer = await actor("reviewer")
+    await step(listing_id, "suspend", reviewer, reason="学生受伤", now=T0 + timedelta(days=40))
+    out = (await school.get(f"{URL}/{created['id']}")).json()
+    assert out["provider_suspended_on"] == date(2026, 4, 11).isoformat()
+    assert out["notice"] == (
+        "天津市和平区飞跃青少年篮球俱乐部有限公司已于4月11日被暂停，暂停期间不得进校服务"
+    )
+    page = await school.get("/school")
+    assert "合作机构变动提醒" in page.text and "4月11日被暂停" in page.text
+    await step(listing_id, "reinstate", reviewer, reason="调查结束", now=T0 + timedelta(days=45))
+    out = (await school.get(f"{URL}/{created['id']}")).json()
+    assert out["provider_suspended_on"] is None and out["notice"] == ""
+
+
 async def test_running_engagements_are_kept_under_rectification(login: Login) -> None:
     listing_id = await listing_in(State.listed)
     school = await login("school")
