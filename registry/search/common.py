@@ -1,4 +1,18 @@
-"""SQL shared by both engines; the subclasses only say how to match tokens and rank."""
+"""SQL shared by both engines; the subclasses say how to match tokens and how to run SQL.
+
+A search is two statements over one snapshot:
+
+1. the facet pass: matches of the keywords and of the filters that are not facets (grade
+   band, fees, grade, rectification), grouped by (district, categories). From those few
+   groups Python derives the total and both facets, each facet ignoring its own filter, so
+   one pass over the matches replaces the window count and the LIKE scans per category;
+2. the page: the same matches with every filter, ordered, LIMIT before any row is read in
+   full.
+
+Relevance is a static order (providers in good standing, then by grade, then by name): every
+result contains every query token and documents hold each token once, so bm25 only measured
+document length (it favoured short descriptions) while costing a score per match.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +29,7 @@ COLUMNS = (
     " e.district_code, e.district_name, e.state, e.rectifying, e.categories, e.courses,"
     " e.grade_bands, e.fee_min, e.fee_max, e.latest_grade, e.listed_at, e.valid_until"
 )
+CATEGORY_CODES = tuple(code for code, _ in CATEGORIES)
 
 
 class Where:
@@ -40,6 +55,40 @@ def _word_in(column: str, words: list[str]) -> tuple[str, list[str]]:
     return f"({sql})", [f"% {w} %" for w in words]
 
 
+def facets_from_groups(
+    groups: list[dict[str, Any]], filters: Filters
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """The total and both facets from (district, categories, n) groups.
+
+    The groups already satisfy every filter except district and category. A row passes the
+    district filter if its district is listed, the category filter if it has any listed
+    category (the SQL filters behave the same way). Each facet ignores its own filter, so its
+    other choices keep their counts.
+    """
+    wanted_districts = set(filters.districts)
+    wanted_categories = set(filters.categories)
+    total = 0
+    districts: dict[str, int] = {}
+    categories = dict.fromkeys(CATEGORY_CODES, 0)
+    for group in groups:
+        code, count = group["code"], int(group["n"])
+        codes = set((group["categories"] or "").split())
+        in_district = not wanted_districts or code in wanted_districts
+        in_category = not wanted_categories or bool(codes & wanted_categories)
+        if in_category:
+            districts[code] = districts.get(code, 0) + count
+        if in_district:
+            for category in codes:
+                if category in categories:
+                    categories[category] += count
+        if in_district and in_category:
+            total += count
+    return total, {
+        "district": dict(sorted(districts.items())),
+        "category": {code: n for code, n in categories.items() if n},
+    }
+
+
 class SearchBackend:
     """Filters, sorting, paging and facets; subclasses supply the full-text part."""
 
@@ -50,21 +99,29 @@ class SearchBackend:
         """What to join, the matching condition and its parameters."""
         raise NotImplementedError
 
-    def rank(self, query: Query) -> tuple[str, list[Any]]:
-        """A rank expression (smaller is better) and its parameters."""
+    def match_ids(self, query: Query) -> tuple[str, list[Any]]:
+        """The matching condition as a test of `e.id` alone (no join), and its parameters."""
         raise NotImplementedError
 
-    def _where(self, query: Query, filters: Filters, skip: str = "") -> tuple[str, Where]:
+    def _where(
+        self, query: Query, filters: Filters, facets: bool = True, by_id: bool = False
+    ) -> tuple[str, Where]:
+        # `facets=False` leaves out the district and category filters: the facet pass
+        # applies them in Python. `by_id` matches without a join, for reading an index in
+        # order and testing each id against the match set.
         where = Where()
         source = self.source
-        if query:
+        if query and by_id:
+            condition, params = self.match_ids(query)
+            where.add(condition, *params)
+        elif query:
             extra, condition, params = self.match(query)
             source += extra
             where.add(condition, *params)
-        if filters.districts and skip != "district":
+        if filters.districts and facets:
             marks = ", ".join("{}" for _ in filters.districts)
             where.add(f"e.district_code IN ({marks})", *filters.districts)
-        if filters.categories and skip != "category":
+        if filters.categories and facets:
             sql, params = _word_in("e.categories", filters.categories)
             where.add(sql, *params)
         if filters.grade_band:
@@ -80,12 +137,14 @@ class SearchBackend:
             where.add("e.rectifying = {}", filters.rectifying)
         return source, where
 
-    def _order(self, sort: Sort, has_rank: bool) -> str:
+    def _order(self, sort: Sort, has_query: bool) -> str:
         tail = f"{self.name_order}, e.id"
-        if sort == Sort.relevance and has_rank:
-            return f"rank, {tail}"
+        grade = f"CASE WHEN e.latest_grade IS NULL THEN 1 ELSE 0 END, e.latest_grade, {tail}"
+        if sort == Sort.relevance and has_query:
+            # Static relevance: providers under rectification last, then by grade.
+            return f"e.rectifying, {grade}"
         if sort == Sort.grade:
-            return f"CASE WHEN e.latest_grade IS NULL THEN 1 ELSE 0 END, e.latest_grade, {tail}"
+            return grade
         if sort == Sort.newest:
             return f"CASE WHEN e.listed_at IS NULL THEN 1 ELSE 0 END, e.listed_at DESC, {tail}"
         return tail
@@ -100,7 +159,8 @@ class SearchBackend:
         engine = WhitelistEntry._meta.db
         if engine.transaction_exists():
             return await self._search(text, filters, sort, page, page_size)
-        # One connection for the three queries: SQLite otherwise opens one per query.
+        # One connection and one snapshot for both statements: the total, the facets and the
+        # page agree even while a transition commits between them.
         async with engine.transaction():
             return await self._search(text, filters, sort, page, page_size)
 
@@ -108,56 +168,28 @@ class SearchBackend:
         self, text: str, filters: Filters, sort: Sort, page: int, page_size: int
     ) -> Result:
         query = parse_query(text)
-        source, where = self._where(query, filters)
-        rank_sql, rank_params = self.rank(query) if query else ("0", [])
-        # The window count sits outside: SQLite refuses bm25() next to a window function.
-        inner = f"SELECT {COLUMNS}, e.name_sort, {rank_sql} AS rank FROM {source}{where.sql()}"
-        rows = await self._raw(
-            f"SELECT e.*, count(*) OVER () AS full_count FROM ({inner}) e"
-            f" ORDER BY {self._order(sort, bool(query))} LIMIT {{}} OFFSET {{}}",
-            [*rank_params, *where.params, page_size, (page - 1) * page_size],
+        source, where = self._where(query, filters, facets=False)
+        groups = await self._raw(
+            f"SELECT e.district_code AS code, e.categories AS categories, count(*) AS n"
+            f" FROM {source}{where.sql()} GROUP BY e.district_code, e.categories",
+            where.params,
         )
-        if rows:
-            total = int(rows[0]["full_count"])
-        else:  # past the last page, or nothing found: the window gave no row to read
-            counted = await self._raw(
-                f"SELECT count(*) AS n FROM {source}{where.sql()}", where.params
-            )
-            total = int(counted[0]["n"])
-        return Result(
-            total=total,
-            items=[_clean(row) for row in rows],
-            facets=await self._facets(query, filters)
-            if total or filters.districts or filters.categories
-            else {"district": {}, "category": {}},
-        )
+        total, facets = facets_from_groups(groups, filters)
+        offset = (page - 1) * page_size
+        rows: list[dict[str, Any]] = []
+        if offset < total:  # past the last page nothing is read
+            rows = await self._page(query, filters, sort, page_size, offset, total)
+        return Result(total=total, items=[_clean(row) for row in rows], facets=facets)
 
-    async def _facets(self, query: Query, filters: Filters) -> dict[str, dict[str, int]]:
-        # Each facet ignores its own filter, so its other choices keep their counts; without
-        # either filter one grouped query answers both.
-        sums = ", ".join(
-            f"SUM(CASE WHEN (' ' || e.categories || ' ') LIKE {{}} THEN 1 ELSE 0 END) AS c{i}"
-            for i, _ in enumerate(CATEGORIES)
+    async def _page(
+        self, query: Query, filters: Filters, sort: Sort, limit: int, offset: int, total: int
+    ) -> list[dict[str, Any]]:
+        source, where = self._where(query, filters)
+        return await self._raw(
+            f"SELECT {COLUMNS} FROM {source}{where.sql()}"
+            f" ORDER BY {self._order(sort, bool(query))} LIMIT {{}} OFFSET {{}}",
+            [*where.params, limit, offset],
         )
-        like_params = [f"% {code} %" for code, _ in CATEGORIES]
-        source, where = self._where(query, filters, skip="district")
-        rows = await self._raw(
-            f"SELECT e.district_code AS code, count(*) AS n, {sums}"
-            f" FROM {source}{where.sql()} GROUP BY e.district_code",
-            [*like_params, *where.params],
-        )
-        districts = {row["code"]: int(row["n"]) for row in rows}
-        if filters.districts or filters.categories:
-            source, where = self._where(query, filters, skip="category")
-            rows = await self._raw(
-                f"SELECT {sums} FROM {source}{where.sql()}", [*like_params, *where.params]
-            )
-        categories = {
-            code: total
-            for i, (code, _) in enumerate(CATEGORIES)
-            if (total := sum(int(row[f"c{i}"] or 0) for row in rows))
-        }
-        return {"district": districts, "category": categories}
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
@@ -168,7 +200,4 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
         value = row[key]
         if isinstance(value, str):
             row[key] = kind.fromisoformat(value)
-    row.pop("rank", None)
-    row.pop("full_count", None)
-    row.pop("name_sort", None)
     return row

@@ -161,30 +161,54 @@ def name_sort_key(name: str) -> str:
     return (" ".join(parts)[:380] + "\x1f" + name)[:500]
 
 
-def _matching_spans(text: str, query: Query) -> list[tuple[int, int]]:
-    tokens = {token for clause in query for alt in clause for token in alt}
-    words = {w for clause in query for alt in clause for w in alt if w.isascii()}
-    lowered = normalise(text) if len(normalise(text)) == len(text) else text.lower()
-    spans: list[tuple[int, int]] = []
-    for token in tokens:  # literal matches: CJK words and ASCII words
-        start = lowered.find(token)
-        while start >= 0 and token:
-            spans.append((start, start + len(token)))
-            start = lowered.find(token, start + 1)
-    for match in re.finditer(f"[{_CJK}]+", text):
-        run, syllables = match.group(), run_pinyin(match.group())
-        for i in range(len(run)):
-            if syllables[i] in words and len(syllables[i]) > 1:
-                spans.append((match.start() + i, match.start() + i + 1))
-            pair = syllables[i : i + 2]
-            if len(pair) == 2 and ({"".join(pair), pair[0][:1] + pair[1][:1]} & words):
-                spans.append((match.start() + i, match.start() + i + 2))
-    return spans
+class _Marker:
+    """What one query marks in a text, prepared once per query instead of once per text."""
+
+    def __init__(self, query: tuple[tuple[tuple[str, ...], ...], ...]) -> None:
+        tokens = {token for clause in query for alt in clause for token in alt if token}
+        self.words = {token for token in tokens if token.isascii()}
+        # At each position the longest token wins; shorter ones there end inside its span.
+        longest_first = sorted(tokens, key=len, reverse=True)
+        self.literal = (
+            re.compile("(?=(" + "|".join(map(re.escape, longest_first)) + "))") if tokens else None
+        )
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        normalised = normalise(text)
+        lowered = normalised if len(normalised) == len(text) else text.lower()
+        spans: list[tuple[int, int]] = []
+        if self.literal is not None:  # literal matches: CJK words and ASCII words
+            for match in self.literal.finditer(lowered):
+                spans.append((match.start(), match.start() + len(match.group(1))))
+        if not self.words:  # pinyin can only match ASCII query words
+            return spans
+        for match in re.finditer(f"[{_CJK}]+", text):
+            run, syllables = match.group(), run_pinyin(match.group())
+            for i in range(len(run)):
+                if syllables[i] in self.words and len(syllables[i]) > 1:
+                    spans.append((match.start() + i, match.start() + i + 1))
+                pair = syllables[i : i + 2]
+                if len(pair) == 2 and ({"".join(pair), pair[0][:1] + pair[1][:1]} & self.words):
+                    spans.append((match.start() + i, match.start() + i + 2))
+        return spans
+
+
+@lru_cache(maxsize=256)
+def _marker(query: tuple[tuple[tuple[str, ...], ...], ...]) -> _Marker:
+    return _Marker(query)
 
 
 def highlight(text: str, query: Query) -> Markup:
     """The text, HTML-escaped, with the words the query matched wrapped in <mark>."""
-    spans = sorted(_matching_spans(text, query)) if query else []
+    frozen = tuple(tuple(tuple(alt) for alt in clause) for clause in query)
+    return _highlight(text, frozen)
+
+
+# Course names repeat across thousands of providers ("少儿篮球"): a page marks the same few
+# texts again and again. The cache holds markup of text, never which providers are listed.
+@lru_cache(maxsize=4096)
+def _highlight(text: str, query: tuple[tuple[tuple[str, ...], ...], ...]) -> Markup:
+    spans = sorted(_marker(query).spans(text)) if query else []
     merged: list[list[int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
