@@ -10,7 +10,7 @@ from typing import Any
 from registry.tables import AuditEvent, EvaluationResult, Inspection, Listing, Rubric
 from schemas import city_default_rubric
 from tests.api.conftest import Client, Login, login  # noqa: F401  (the fixture)
-from tests.cast import HEPING, listing_row
+from tests.cast import BINHAI, HEPING, listing_row
 from tests.evaluation.helpers import CYCLE, engagement, feedback, listed_provider, today_iso
 from workflows.states import State
 
@@ -307,3 +307,6 @@ async def test_another_districts_staff_get_404(login: Login) -> None:  # noqa: F
     city = await login("city")
     assert (await city.get(f"/bureau/evaluation?district={HEPING}")).status_code == 200
     assert (await city.get(f"/bureau/evaluation/{cycle}")).status_code == 200
+    binhai_rubric = (await city.get(f"/bureau/rubric?district={BINHAI}")).text
+    assert "滨海新区" in binhai_rubric and '<textarea name="body"' in binhai_rubric
+    assert f'<option value="{BINHAI}" selected>' in binhai_rubric

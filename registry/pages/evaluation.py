@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,7 +26,7 @@ from registry.pages.common import page_actor, redirect, render
 from registry.tables import CycleStatus, EvaluationResult, Inspection, ResultStatus
 from workflows.actors import Actor
 from workflows.context import Refusal
-from workflows.engine import NotFound, Refused, TransitionError
+from workflows.engine import NotFound, Refused, TransitionError, local_today
 from workflows.scoring import (
     GRADE_LABELS,
     SEVERITY_LABELS,
@@ -249,7 +249,8 @@ async def _cycle_page(
         is_open=is_open,
         consequence=consequence,
         reviewer=_is_reviewer(actor, cycle["district"]),
-        today=date.today().isoformat(),
+        # The service refuses inspection dates after the registry's local today.
+        today=local_today(datetime.now(UTC)).isoformat(),
         errors=extra.pop("errors", {}),
         failed=extra.pop("failed", None),
         typed=extra.pop("typed", {}),
