@@ -11,6 +11,7 @@ from litestar.response import Template
 
 from registry.api.public import parse_day
 from registry.certificates import verify_code
+from registry.evaluation.published import latest_confirmed_by_listing
 from registry.exports import whitelist_rows
 from registry.history import on_whitelist_on, organisation_history
 from registry.pages.common import maybe_actor, render
@@ -79,6 +80,8 @@ async def provider_public_page(
         listings=listings,
         verify_links={row.listing_id: f"/verify/{verify_code(row.listing_id)}" for row in listings},
         histories=histories,
+        # Confirmed results only: a computed grade can still change before a reviewer signs.
+        evaluations=await latest_confirmed_by_listing(row.listing_id for row in listings),
         districts=districts,
         grade_bands=GRADE_BANDS,
         asked_district=district,
