@@ -6,6 +6,7 @@ transitions for its consequence, in the same transaction as the result and its a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from registry import projection
-from registry.db import write_transaction
+from registry.db import insert_rows, write_transaction
 from registry.evaluation.gather import evaluated_listings, gather_inputs
 from registry.evaluation.rubrics import district_row, is_district_staff, rubric_in_force
 from registry.tables import CycleStatus, EvaluationCycle, EvaluationResult, Listing, ResultStatus
@@ -198,22 +199,42 @@ async def score_cycle(cycle: Mapping[str, Any]) -> list[tuple[dict[str, Any], Ev
     ]
 
 
-def _result_row(
+RESULT_INSERT = (
+    "key",
+    "cycle",
+    "listing",
+    "score_centi",
+    "grade",
+    "consequence",
+    "exit_reason",
+    "breakdown",
+    "school_responses",
+    "parent_responses",
+    "status",
+    "adjusted",
+    "adjust_reason",
+)
+
+
+def _result_values(
     cycle_id: int, listing_id: int, evaluation: Evaluation, rectified: bool
-) -> EvaluationResult:
+) -> tuple[Any, ...]:
     breakdown = evaluation.breakdown()
     breakdown["rectified_last_cycle"] = rectified
-    return EvaluationResult(
-        key=_key(cycle_id, listing_id),
-        cycle=cycle_id,
-        listing=listing_id,
-        score_centi=evaluation.score_centi,
-        grade=evaluation.grade,
-        consequence=evaluation.consequence.value,
-        exit_reason=evaluation.exit_reason.value if evaluation.exit_reason else None,
-        breakdown=breakdown,
-        school_responses=evaluation.school_responses,
-        parent_responses=evaluation.parent_responses,
+    return (
+        _key(cycle_id, listing_id),
+        cycle_id,
+        listing_id,
+        evaluation.score_centi,
+        evaluation.grade,
+        evaluation.consequence.value,
+        evaluation.exit_reason.value if evaluation.exit_reason else None,
+        json.dumps(breakdown, ensure_ascii=False),
+        evaluation.school_responses,
+        evaluation.parent_responses,
+        ResultStatus.computed.value,
+        False,
+        "",
     )
 
 
@@ -225,7 +246,7 @@ class CloseSummary:
     by_consequence: dict[str, int]
 
 
-async def close_cycle(actor: Actor, cycle_id: int, *, batch: int = 500) -> CloseSummary:
+async def close_cycle(actor: Actor, cycle_id: int) -> CloseSummary:
     """Close an open cycle: compute and store every listing's result (to be confirmed)."""
     cycle = await staff_cycle(actor, cycle_id)
     role = _staff_role(actor, cycle["district"], Role.reviewer, Role.approver, Role.city)
@@ -240,9 +261,8 @@ async def close_cycle(actor: Actor, cycle_id: int, *, batch: int = 500) -> Close
                 [Refusal("cycle", "closed", "该评估周期已经结束，结果已计算")],
             )
         scored = await score_cycle(cycle)
-        rows = [_result_row(cycle_id, listing["id"], ev, rect) for listing, ev, rect in scored]
-        for start in range(0, len(rows), batch):
-            await EvaluationResult.insert(*rows[start : start + batch])
+        rows = [_result_values(cycle_id, listing["id"], ev, rect) for listing, ev, rect in scored]
+        await insert_rows(EvaluationResult, RESULT_INSERT, rows)
         now = datetime.now(UTC)
         await EvaluationCycle.update(
             {
