@@ -14,7 +14,18 @@ from registry.demo.identity import is_valid_resident_id, is_valid_uscc
 from registry.demo.plan import build_plan
 from registry.demo.seed import load_districts
 from registry.settings import get_settings
-from registry.tables import AuditEvent, Listing, Membership, Organisation, School, WhitelistEntry
+from registry.tables import (
+    AuditEvent,
+    Engagement,
+    EvaluationCycle,
+    EvaluationResult,
+    Listing,
+    Membership,
+    Organisation,
+    School,
+    SchoolFeedback,
+    WhitelistEntry,
+)
 from schemas import APPLICATION, validate
 from workflows import audit
 from workflows.states import PUBLIC_STATES, ExitReason, Role, State
@@ -36,6 +47,12 @@ async def test_demo_seed(db: object) -> None:
 
     listings = await Listing.select().output(load_json=True)
     assert {r["state"] for r in listings} == {s.value for s in State}
+    # Evaluation: a confirmed spring cycle whose grades are public, an open autumn cycle.
+    cycles = {r["name"]: r["status"] for r in await EvaluationCycle.select()}
+    assert set(cycles.values()) == {"open", "closed"}
+    assert await EvaluationResult.count().where(EvaluationResult.status == "computed") == 0
+    assert await WhitelistEntry.count().where(WhitelistEntry.latest_grade.is_not_null()) > 0
+    assert await Engagement.count() > 0 and await SchoolFeedback.count() > 0
     public = {r["id"] for r in listings if r["state"] in PUBLIC_STATES}
     entries = {r["listing"] for r in await WhitelistEntry.select(WhitelistEntry.listing)}
     assert public and entries == public

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from registry.accounts import ADMIN_ROLES, Scope, actor_for, create_user
 from registry.db import write_transaction
+from registry.demo.evaluation import seed_evaluations
 from registry.demo.model import DistrictInfo, Step, UserPlan
 from registry.demo.plan import DemoPlan, build_plan
 from registry.settings import get_settings
@@ -27,6 +28,10 @@ from workflows.states import Role, State
 DEMO_PASSWORD = "demo-2026"
 # Demo users are recognised by this mail domain (`.invalid` is never delivered to).
 DEMO_EMAIL_DOMAIN = "demo.invalid"
+EVALUATION_SUMMARY = (
+    "评估：评估周期 {cycles}，合作 {engagements}，学校评价 {feedback}，现场检查 {inspections}，"
+    "自查报告 {self_reports}，已确认结果 {results}，投诉 {complaints}，安全事故 {incidents}"
+)
 # Steps per database transaction: one commit per batch instead of one per step.
 BATCH = 200
 
@@ -257,9 +262,18 @@ async def seed_demo_data(
     await writer.providers_and_schools()
     user_seconds = await writer.users()
     await writer.steps(plan.steps)
-    counts = await writer.check()
+    await writer.check()
+    reviewers = {
+        code: writer.actors[f"reviewer_{code}"]
+        for code in districts
+        if f"reviewer_{code}" in writer.actors
+    }
+    evaluated = await seed_evaluations(seed, reviewers)
+    rows = await Listing.select(Listing.state)
+    counts = Counter(r["state"] for r in rows)
     events = await AuditEvent.count()
     _summary(console, plan, counts, events, user_seconds, perf_counter() - started)
+    console.print(EVALUATION_SUMMARY.format_map(evaluated))
 
 
 def _summary(
