@@ -15,7 +15,7 @@ from registry.tables import (
 )
 from schemas import RUBRIC, city_default_rubric, validate
 from tests.api.conftest import Client, Login
-from tests.cast import HEPING, listing_in, listing_row
+from tests.cast import CAST, HEPING, listing_in, listing_row
 from tests.evaluation.helpers import (
     CYCLE,
     SELF_REPORT,
@@ -110,6 +110,8 @@ async def test_a_cycle_scores_everyone_and_confirmation_moves_the_lifecycle(logi
     assert entry["latest_grade"] == "excellent"
     search = await reviewer.get("/api/v1/whitelist", params={"grade": "excellent"})
     assert [i["id"] for i in search.json()["items"]] == [good]
+    page = await reviewer.get(f"/providers/{CAST.organisations['feiyue']}")
+    assert "评估等级：优秀" in page.text
 
 
 async def test_a_ban_after_a_failed_evaluation_is_refused_with_its_end(login: Login) -> None:
