@@ -36,6 +36,7 @@ DEBIAN_PACKAGES: dict[str, tuple[str, ...]] = {
     "libharfbuzz-subset0": ("serve", "test"),  # font subsetting for WeasyPrint
     "poppler-utils": ("serve", "test"),  # pdftotext, used to check rendered PDFs
     "chromium": ("test",),  # browser tests
+    "zbar-tools": ("test",),  # zbarimg decodes the certificate QR code in a test
 }
 # What `pip install -e` installs for each command; a "test" install also serves.
 PIP_TARGET = {"serve": ".", "test": ".[test]"}
