@@ -25,12 +25,21 @@ from registry.settings import Settings, get_settings
 from registry.tables import (
     AuditEvent,
     Category,
+    Complaint,
     District,
     Document,
+    Engagement,
+    EvaluationCycle,
+    EvaluationResult,
+    Incident,
+    Inspection,
     Listing,
     Membership,
     Organisation,
+    Rubric,
     School,
+    SchoolFeedback,
+    SelfReport,
     WhitelistEntry,
 )
 
@@ -40,6 +49,7 @@ SITE_NAME = "白名单管理后台"
 REFERENCE = "参考数据"
 ACCOUNTS = "账户"
 RECORDS = "审批记录（只读）"
+EVALUATION = "合作与评估（只读）"
 
 
 def _hooks(
@@ -84,12 +94,12 @@ def _editable(
     )
 
 
-def _read_only(table: type[Table], **options: Any) -> TableConfig:
+def _read_only(table: type[Table], group: str = RECORDS, **options: Any) -> TableConfig:
     """A workflow table shown for reference; every write is refused."""
     refuse = [rules.refuse_write]
     return TableConfig(
         table,
-        menu_group=RECORDS,
+        menu_group=group,
         validators=Validators(
             post_single=refuse,
             put_single=refuse,
@@ -154,6 +164,18 @@ def table_configs() -> list[TableConfig]:
         ),
         _read_only(Document),
         _read_only(WhitelistEntry),
+        _read_only(Engagement, EVALUATION),
+        # Evaluation records change only through their pages and API (validation, audit).
+        _read_only(Rubric, EVALUATION),
+        _read_only(EvaluationCycle, EVALUATION, exclude_visible_columns=[EvaluationCycle.rubric]),
+        _read_only(
+            EvaluationResult, EVALUATION, exclude_visible_columns=[EvaluationResult.breakdown]
+        ),
+        _read_only(SchoolFeedback, EVALUATION),
+        _read_only(Inspection, EVALUATION),
+        _read_only(SelfReport, EVALUATION, exclude_visible_columns=[SelfReport.body]),
+        _read_only(Complaint, EVALUATION, exclude_visible_columns=[Complaint.client_hash]),
+        _read_only(Incident, EVALUATION),
     ]
 
 

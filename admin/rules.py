@@ -24,6 +24,15 @@ READ_ONLY_MESSAGES: dict[str, str] = {
     "audit_event": "审计记录只能追加，不能在管理后台修改或删除",
     "document": "申请材料只能由机构在申请中上传",
     "whitelist_entry": "白名单公示数据由审批流程自动生成，不能手工修改",
+    "rubric": "评估细则请在“评估细则”页面修改（保存时逐项校验并记入审计）",
+    "evaluation_cycle": "评估周期请在“评估”页面开启和结束",
+    "evaluation_result": "评估结果只能由审核员在“评估”页面确认或调整",
+    "school_feedback": "学校评价只能由合作学校填写",
+    "inspection": "现场检查得分请在“评估”页面录入",
+    "self_report": "自查报告只能由机构提交",
+    "complaint": "投诉请在“投诉处理”页面受理",
+    "incident": "安全事故请在“安全事故”页面处理",
+    "engagement": "合作项目只能由学校登记",
 }
 LOCKED_LISTING_COLUMNS = frozenset({"state", "version"})
 

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 
 import admin.audit
 from admin import rules
-from registry.tables import AuditEvent, Category, District, Listing
+from registry.tables import AuditEvent, Category, District, Listing, Rubric
 from tests.cast import CAST, HEPING, PASSWORD, listing_in
 from tests.conftest import http_client
 from tests.factories import state_of
@@ -107,7 +107,7 @@ async def test_wrong_password_is_refused(anonymous: Client) -> None:
 async def test_sidebar_groups(admin_login: AdminLogin) -> None:
     client = await admin_login("city")
     grouped = (await client.get(f"{API}/grouped/")).json()["grouped"]
-    assert set(grouped) == {"参考数据", "账户", "审批记录（只读）"}
+    assert set(grouped) == {"参考数据", "账户", "审批记录（只读）", "合作与评估（只读）"}
     assert set(grouped["审批记录（只读）"]) == {
         "listing",
         "audit_event",
@@ -115,6 +115,9 @@ async def test_sidebar_groups(admin_login: AdminLogin) -> None:
         "whitelist_entry",
     }
     assert {"district", "category", "school"} <= set(grouped["参考数据"])
+    assert {"rubric", "evaluation_result", "complaint", "incident"} <= set(
+        grouped["合作与评估（只读）"]
+    )
 
 
 # --- reference data: edits are audited ----------------------------------------------------------
@@ -303,6 +306,13 @@ async def test_audit_events_are_read_only(admin_login: AdminLogin) -> None:
     assert response.status_code == 405
     assert (await client.delete(f"{API}/audit_event/{event['id']}/")).status_code == 405
     assert (await verify()).ok
+
+
+async def test_a_rubric_cannot_be_written_past_its_validation(admin_login: AdminLogin) -> None:
+    client = await admin_login("city")
+    created = await client.post(f"{API}/rubric/", json={"scope": "120101", "body": {}})
+    assert created.status_code == 405 and "评估细则" in created.json()["detail"]
+    assert await Rubric.count() == 0
 
 
 def test_listing_hooks_refuse_state_and_version() -> None:
