@@ -310,7 +310,7 @@ async def test_audit_events_are_read_only(admin_login: AdminLogin) -> None:
 
 async def test_a_rubric_cannot_be_written_past_its_validation(admin_login: AdminLogin) -> None:
     client = await admin_login("city")
-    created = await client.post(f"{API}/rubric/", json={"scope": "120101", "body": {}})
+    created = await client.post(f"{API}/rubric/", json={"scope": "120101", "body": "{}"})
     assert created.status_code == 405 and "评估细则" in created.json()["detail"]
     assert await Rubric.count() == 0
 
