@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schemas import city_default_rubric
 from workflows.scoring import (
@@ -198,3 +200,55 @@ def test_rubric_rules_between_fields_are_named() -> None:
     assert problems["items[3].key"] == "项目代码“inspection”重复"
     assert "优秀等级线 > 良好等级线" in problems["grades"]
     assert rubric_problems(city_default_rubric()) == []
+
+
+score_maps = st.fixed_dictionaries(
+    {},
+    optional={
+        q: st.integers(min_value=0, max_value=100)
+        for q in ("teaching_quality", "punctuality", "safety_management", "communication")
+    },
+)
+counts = st.integers(min_value=0, max_value=500)
+
+
+@given(
+    schools=st.lists(score_maps, max_size=5),
+    tally=st.builds(Tally, counts, counts, counts, counts),
+    inspection=st.none() | st.integers(min_value=0, max_value=100),
+    report=st.none() | st.sampled_from(SelfReportStatus),
+    complaints=st.integers(min_value=0, max_value=30),
+    minor=st.integers(min_value=0, max_value=5),
+    serious=st.integers(min_value=0, max_value=5),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_inputs_give_a_score_a_person_can_add_up(
+    schools: list[dict[str, int]],
+    tally: Tally,
+    inspection: int | None,
+    report: SelfReportStatus | None,
+    complaints: int,
+    minor: int,
+    serious: int,
+) -> None:
+    result = evaluate(
+        RUBRIC,
+        Inputs(
+            listing_id=1,
+            school_scores=tuple(schools),
+            tally=tally,
+            inspection=inspection,
+            self_report=report,
+            upheld_complaints=complaints,
+            incidents={"minor": minor, "serious": serious},
+        ),
+    )
+    if result.score is None:
+        assert result.grade is None and result.consequence == Consequence.none
+        return
+    total = sum(line.points for line in result.lines)
+    assert result.score == max(total, Decimal(0))
+    assert Decimal(0) <= result.score <= Decimal(100)
+    assert result.grade == grade_of(result.score, RUBRIC["grades"])
+    weights = [line.effective_weight for line in result.lines if line.effective_weight]
+    assert abs(sum(weights) - 100) <= Decimal("0.05")
