@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from functools import reduce
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
 from registry.db import write_transaction
 from registry.tables import Engagement, Incident, Listing, Severity
 from workflows import audit, engine
@@ -78,7 +80,13 @@ def problems_of(data: Mapping[str, Any], today: date) -> tuple[date | None, list
 
 async def _reporter(actor: Actor, listing_id: int) -> tuple[str, int | None]:
     """(role, school id) under which the actor may report on this listing, or 404."""
-    listing = await Listing.select(Listing.district).where(Listing.id == listing_id).first()
+    query = Listing.select(Listing.district).where(Listing.id == listing_id)
+    if isinstance(Listing._meta.db, PostgresEngine):
+        # Take the listing's row lock before the incident row (whose foreign key share-locks
+        # the listing) and the audit chain's lock: the engine takes them in that order, and
+        # two reports taking them the other way round deadlock.
+        query = query.lock_rows()
+    listing = await query.first()
     if listing is None:
         raise NotFound(NOT_FOUND)
     for grant in actor.grants:
@@ -131,19 +139,29 @@ async def report(
             payload={"incident": incident_id, "severity": severity, "school": school_id},
             occurred_at=now,
         )
-        state = await Listing.select(Listing.state).where(Listing.id == listing_id).first()
-        if severity == Severity.major and state and state["state"] in PUBLIC_STATES:
-            await engine.fire(
-                listing_id,
-                "suspend_for_incident",
-                system_actor(f"incident:{incident_id}", user_id=actor.user_id),
-                reason=f"发生重大安全事故（事故编号 {incident_id}），暂停列入白名单，待调查处理",
-                message=f"因发生重大安全事故（事故编号 {incident_id}），暂停列入白名单，"
-                "等待区教育局调查处理。",
-                params={"incident": incident_id},
-                now=now,
-            )
+        if severity == Severity.major and await _whitelisted(listing_id):
+            why = f"发生重大安全事故（事故编号 {incident_id}），暂停列入白名单"
+            try:
+                await engine.fire(
+                    listing_id,
+                    "suspend_for_incident",
+                    system_actor(f"incident:{incident_id}", user_id=actor.user_id),
+                    reason=f"{why}，待调查处理",
+                    message=f"因{why}，等待区教育局调查处理。",
+                    params={"incident": incident_id},
+                    now=now,
+                )
+            except Refused:
+                # A concurrent report (or exit) took the provider off the whitelist first:
+                # the incident is still recorded. Refused is raised before any write.
+                if await _whitelisted(listing_id):
+                    raise
     return await _row(incident_id)
+
+
+async def _whitelisted(listing_id: int) -> bool:
+    row = await Listing.select(Listing.state).where(Listing.id == listing_id).first()
+    return row is not None and row["state"] in PUBLIC_STATES
 
 
 async def _row(incident_id: int) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -191,3 +192,16 @@ async def test_close_keeps_the_state_and_reinstate_of_a_listed_provider_is_refus
     )
     assert closed.status_code == 200 and closed.json()["listing_state"] == "listed"
     assert closed.json()["resolution"].startswith("结案")
+
+
+async def test_two_major_reports_at_once_are_both_recorded(login: Login) -> None:
+    listing_id = await listing_in(State.listed)
+    school = await login("school")
+    await engaged(school, listing_id)
+    reviewer = await login("reviewer")
+    responses = await asyncio.gather(
+        school.post(URL, json=report(listing_id)), reviewer.post(URL, json=report(listing_id))
+    )
+    assert [r.status_code for r in responses] == [201, 201]
+    assert await Incident.count() == 2
+    assert await AuditEvent.count().where(AuditEvent.action == "suspend_for_incident") == 1
