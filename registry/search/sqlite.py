@@ -129,6 +129,10 @@ def _pool(path: str) -> _ReadPool:
 
 
 def _run(connection: sqlite3.Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    if not connection.in_transaction:
+        # One read transaction per search, begun with its first statement (no extra hop):
+        # the facet pass and the page see the same snapshot.
+        connection.execute("BEGIN")
     return connection.execute(sql.replace("{}", "?"), params).fetchall()
 
 
@@ -152,8 +156,13 @@ def _page_sync(
     end, total = wanted
     size = connection.execute("SELECT max(id) FROM whitelist_entry").fetchone()
     scanned = end * int(next(iter(size.values())) or 0) / max(total, 1)
-    sql, params = indexed if scanned <= INDEX_SCAN_FACTOR * total else joined
-    return _run(connection, sql, params)
+    if scanned <= INDEX_SCAN_FACTOR * total:
+        try:
+            return _run(connection, *indexed)
+        except sqlite3.OperationalError as error:  # a database not yet migrated: still answer
+            if "no such index" not in str(error):
+                raise
+    return _run(connection, *joined)
 
 
 class SQLiteSearch(SearchBackend):
@@ -186,17 +195,17 @@ class SQLiteSearch(SearchBackend):
             return await super().search(text, filters, sort, page, page_size)
         pool = _pool(engine.path)
         connection = pool.acquire()
+        self._connection = connection
         try:
-            # One read transaction: both statements see the same snapshot.
-            await asyncio.to_thread(connection.execute, "BEGIN")
-            self._connection = connection
             result = await self._search(text, filters, sort, page, page_size)
-            await asyncio.to_thread(connection.execute, "COMMIT")
-        except BaseException:
-            connection.close()  # rolls back; a broken connection never goes back
-            raise
         finally:
             self._connection = None
+        # Ending a read transaction does no I/O: no thread hop for it.
+        if connection.in_transaction:
+            connection.execute("COMMIT")
+        # Reached only on success: after an error or a cancellation the connection is dropped,
+        # not closed, since its worker thread may still be using it; it closes, rolling back,
+        # once that thread lets go of it.
         pool.release(connection)
         return result
 

@@ -157,3 +157,39 @@ async def test_sort_newest_and_relevance(db: object) -> None:
     assert await found("", sort=Sort.newest) == [new["listing"], old["listing"]]
     assert set(await found("篮球", sort=Sort.relevance)) == {old["listing"], new["listing"]}
     assert len(await found("篮球", sort=Sort.grade)) == 2
+
+
+async def test_facets_with_both_filters_ignore_only_their_own(db: object) -> None:
+    await build_world()
+    filters = Filters(districts=[HEPING], categories=["arts", "science"])
+    result = await search("", filters)
+    assert result.total == len(await found("", filters)) == 1  # the coding centre
+    for code, count in result.facets["district"].items():
+        alone = await search("", Filters(districts=[code], categories=filters.categories))
+        assert alone.total == count, code
+    for code, count in result.facets["category"].items():
+        alone = await search("", Filters(districts=filters.districts, categories=[code]))
+        assert alone.total == count, code
+    assert result.facets["district"] == {BINHAI: 1, HEPING: 1, HEXI: 1}
+    assert result.facets["category"] == {"sports": 1, "science": 1}
+
+
+async def test_past_the_last_page_keeps_total_and_facets(db: object) -> None:
+    await build_world()
+    result = await search("", page=5, page_size=3)
+    assert (result.total, result.items) == (4, [])
+    assert sum(result.facets["district"].values()) == 4
+
+
+async def test_relevance_puts_providers_under_rectification_last(db: object) -> None:
+    world = await build_world()
+    ids = await found("天津")
+    assert ids[-1] == world["moxiang"] and len(ids) == 4  # every name has 天津
+
+
+async def test_same_answer_inside_a_transaction(db: object) -> None:
+    await build_world()
+    outside = await search("lq", Filters(categories=["sports"]))
+    async with WhitelistEntry._meta.db.transaction():
+        inside = await search("lq", Filters(categories=["sports"]))
+    assert outside == inside and outside.total == 1
