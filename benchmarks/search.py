@@ -311,6 +311,10 @@ async def main() -> None:
     print(f"{args.size} providers on {engine}: generated in {t_gen:.0f} s, "
           f"loaded in {time.perf_counter() - t - t_gen:.0f} s")  # fmt: skip
 
+    from registry.app import close_database_pool, open_database_pool
+
+    # As the server does at start-up: (a) must not open a PostgreSQL connection per search.
+    await open_database_pool()
     registry = [sys.executable, "-m", "registry", "serve", "--port", str(args.port)]
     bare_port = args.port + 1
     results = []
@@ -333,6 +337,7 @@ async def main() -> None:
     finally:
         server.terminate()
         server.wait()
+        await close_database_pool()
     body_file = Path(os.environ["REGISTRY_VAR_DIR"]) / "fixed.json"
     body_file.write_bytes(bodies["2 字"])
     bare_cmd = [sys.executable, __file__, "--serve-bare", str(bare_port), str(body_file)]
