@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from piccolo.table import Table
+
 from registry.db import write_transaction
 from registry.engagements import school_grant
 from registry.evaluation.cycles import cycle_row
@@ -43,6 +45,18 @@ def _require_open(cycle: Mapping[str, Any]) -> None:
             "评估周期已结束",
             [Refusal("cycle", "closed", f"“{cycle['name']}”已结束，不能再提交或修改")],
         )
+
+
+async def _upsert(table: type[Table], key: str, values: Mapping[str, Any], **identity: Any) -> bool:
+    """Replace the row with this key, or insert it; True when it existed (inputs are per key)."""
+    column = table._meta.get_column_by_name("key")
+    if await table.exists().where(column == key):
+        await table.update({table._meta.get_column_by_name(k): v for k, v in values.items()}).where(
+            column == key
+        )
+        return True
+    await table.insert(table(key=key, **identity, **values))
+    return False
 
 
 def _refuse(problems: list[FieldError] | list[Refusal]) -> Refused:
@@ -170,27 +184,20 @@ async def give_feedback(
     key = _key(cycle_id, engagement_id)
     async with write_transaction(SchoolFeedback._meta.db):
         _require_open(await cycle_row(cycle_id))
-        existing = await SchoolFeedback.select(SchoolFeedback.id).where(SchoolFeedback.key == key)
-        if existing:
-            await SchoolFeedback.update(
-                {getattr(SchoolFeedback, k): v for k, v in values.items()}
-            ).where(SchoolFeedback.key == key)
-        else:
-            await SchoolFeedback.insert(
-                SchoolFeedback(
-                    key=key,
-                    cycle=cycle_id,
-                    engagement=engagement_id,
-                    listing=engagement["listing"],
-                    school=engagement["school"],
-                    **values,
-                )
-            )
+        replaced = await _upsert(
+            SchoolFeedback,
+            key,
+            values,
+            cycle=cycle_id,
+            engagement=engagement_id,
+            listing=engagement["listing"],
+            school=engagement["school"],
+        )
         await audit.record(
             actor,
             action="feedback.saved",
             role=Role.school.value,
-            payload={"cycle": cycle_id, "engagement": engagement_id, "updated": bool(existing)},
+            payload={"cycle": cycle_id, "engagement": engagement_id, "updated": replaced},
         )
     return (await SchoolFeedback.select().where(SchoolFeedback.key == key).output(load_json=True))[
         0
@@ -249,14 +256,7 @@ async def record_inspection(
     }
     async with write_transaction(Inspection._meta.db):
         _require_open(await cycle_row(cycle_id))
-        if await Inspection.exists().where(Inspection.key == key):
-            await Inspection.update({getattr(Inspection, k): v for k, v in values.items()}).where(
-                Inspection.key == key
-            )
-        else:
-            await Inspection.insert(
-                Inspection(key=key, cycle=cycle_id, listing=listing_id, **values)
-            )
+        await _upsert(Inspection, key, values, cycle=cycle_id, listing=listing_id)
         await audit.record(
             actor,
             action="inspection.saved",
@@ -340,14 +340,7 @@ async def submit_self_report(
             "submitted_by": actor.user_id,
             "submitted_at": now,
         }
-        if existing:
-            await SelfReport.update({getattr(SelfReport, k): v for k, v in values.items()}).where(
-                SelfReport.key == key
-            )
-        else:
-            await SelfReport.insert(
-                SelfReport(key=key, cycle=cycle_id, listing=listing_id, **values)
-            )
+        await _upsert(SelfReport, key, values, cycle=cycle_id, listing=listing_id)
         await audit.record(
             actor,
             action="self_report.saved",
