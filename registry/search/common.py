@@ -23,6 +23,7 @@ from registry.reference import CATEGORIES
 from registry.search import Filters, Result, Sort
 from registry.search.tokens import Query, parse_query
 from registry.tables import WhitelistEntry
+from workflows.scoring import GRADE_ORDER
 
 COLUMNS = (
     "e.id, e.listing AS listing_id, e.organisation_id, e.organisation_name, e.provider_kind,"
@@ -30,6 +31,13 @@ COLUMNS = (
     " e.grade_bands, e.fee_min, e.fee_max, e.latest_grade, e.listed_at, e.valid_until"
 )
 CATEGORY_CODES = tuple(code for code, _ in CATEGORIES)
+
+
+def grade_rank(prefix: str) -> str:
+    """Best grade first, ungraded last: the codes do not sort alphabetically (excellent < fail)."""
+    # The order indexes are built on this same expression, so it is written in one place.
+    cases = " ".join(f"WHEN '{code}' THEN {rank}" for rank, code in enumerate(GRADE_ORDER))
+    return f"(CASE {prefix}latest_grade {cases} ELSE {len(GRADE_ORDER)} END)"
 
 
 class Where:
@@ -139,7 +147,7 @@ class SearchBackend:
 
     def _order(self, sort: Sort, has_query: bool) -> str:
         tail = f"{self.name_order}, e.id"
-        grade = f"CASE WHEN e.latest_grade IS NULL THEN 1 ELSE 0 END, e.latest_grade, {tail}"
+        grade = f"{grade_rank('e.')}, {tail}"
         if sort == Sort.relevance and has_query:
             # Static relevance: providers under rectification last, then by grade.
             return f"e.rectifying, {grade}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.search.common import SearchBackend
+from registry.search.common import SearchBackend, grade_rank
 from registry.search.tokens import Query
 
 # A stored generated column: ranking and the bitmap recheck read the vector instead of
@@ -26,7 +26,7 @@ DROP = (
 # facet index lets a search without keywords group the whole list by an index-only scan.
 CREATE_ORDER_INDEXES = (
     "CREATE INDEX IF NOT EXISTS whitelist_entry_relevance ON whitelist_entry"
-    " (rectifying, (CASE WHEN latest_grade IS NULL THEN 1 ELSE 0 END), latest_grade,"
+    f" (rectifying, {grade_rank('')},"
     ' name_sort COLLATE "C", id)',
     "CREATE INDEX IF NOT EXISTS whitelist_entry_facets"
     " ON whitelist_entry (district_code, categories)",

@@ -9,7 +9,7 @@ from typing import Any
 from piccolo.engine.sqlite import SQLiteEngine
 
 from registry.search import Filters, Result, Sort
-from registry.search.common import COLUMNS, SearchBackend
+from registry.search.common import COLUMNS, SearchBackend, grade_rank
 from registry.search.tokens import Query
 
 # External-content FTS5 table kept in step with whitelist_entry by triggers, so every writer
@@ -40,7 +40,7 @@ DROP = (
 # The facet index lets a search without keywords group the whole list from the index alone.
 CREATE_ORDER_INDEXES = (
     "CREATE INDEX IF NOT EXISTS whitelist_entry_relevance ON whitelist_entry"
-    " (rectifying, (CASE WHEN latest_grade IS NULL THEN 1 ELSE 0 END), latest_grade,"
+    f" (rectifying, {grade_rank('')},"
     " name_sort, id, district_code, categories)",
     "CREATE INDEX IF NOT EXISTS whitelist_entry_name_sort ON whitelist_entry"
     " (name_sort, id, district_code, categories)",

@@ -193,3 +193,27 @@ async def test_same_answer_inside_a_transaction(db: object) -> None:
     async with WhitelistEntry._meta.db.transaction():
         inside = await search("lq", Filters(categories=["sports"]))
     assert outside == inside and outside.total == 1
+
+
+async def test_sort_by_grade_puts_the_best_first_and_the_ungraded_last(db: object) -> None:
+    # "fail" sorts between "excellent" and "good" as text: the order must not be the codes'.
+    grades = {
+        "天津篮球戊": None,
+        "天津篮球丁": "fail",
+        "天津篮球丙": "pass",
+        "天津篮球甲": "excellent",
+        "天津篮球乙": "good",
+    }
+    ids = {}
+    for name, grade in grades.items():
+        ids[name] = (await listed_directly(name, HEPING))["listing"]
+        await WhitelistEntry.update({WhitelistEntry.latest_grade: grade}).where(
+            WhitelistEntry.listing == ids[name]
+        )
+    best_first = [
+        ids[n] for n in ("天津篮球甲", "天津篮球乙", "天津篮球丙", "天津篮球丁", "天津篮球戊")
+    ]
+    assert await found("", sort=Sort.grade) == best_first
+    assert await found("篮球", sort=Sort.grade) == best_first
+    assert await found("篮球", sort=Sort.relevance) == best_first
+    assert await found("", Filters(grade="good")) == [ids["天津篮球乙"]]
