@@ -14,6 +14,7 @@ from registry.pages.common import maybe_actor, render
 from registry.reference import CATEGORIES
 from registry.search import Sort
 from registry.tables import District
+from workflows.scoring import GRADE_LABELS
 
 PAGE_SIZE = 20
 SORT_LABELS = {
@@ -23,6 +24,8 @@ SORT_LABELS = {
     Sort.newest: "最新入库",
 }
 RECTIFYING = {"": "全部", "1": "仅整改中", "0": "不含整改中"}
+# A listing graded 不合格 exits, so the whitelist only holds these grades.
+GRADES = {code: GRADE_LABELS[code] for code in ("excellent", "good", "pass")}
 
 
 def _int(value: str | None, low: int = 0) -> int | None:
@@ -44,6 +47,7 @@ def _params(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "grade_band": query.get("grade_band") if query.get("grade_band") in GRADE_BANDS else "",
         "fee_min": _int(query.get("fee_min")),
         "fee_max": _int(query.get("fee_max")),
+        "grade": query.get("grade") if query.get("grade") in GRADES else "",
         "rectifying": query.get("rectifying") if query.get("rectifying") in RECTIFYING else "",
         "sort": sort if sort in Sort.__members__ else Sort.relevance.value,
         "page": _int(query.get("page"), 1) or 1,
@@ -68,12 +72,14 @@ async def search_page(request: Request[Any, Any, Any]) -> Template:
             params["grade_band"],
             params["fee_min"],
             params["fee_max"],
-            None,
+            params["grade"],
             {"1": True, "0": False}.get(params["rectifying"]),
         )
     except ValidationException:  # a reversed fee range: search without the fee filter
         params["fee_min"] = params["fee_max"] = None
-        filters = make_filters(params["district"], params["category"], None, None, None, None, None)
+        filters = make_filters(
+            params["district"], params["category"], None, None, None, params["grade"], None
+        )
     result, items = await run_search(
         params["q"], filters, Sort(params["sort"]), params["page"], PAGE_SIZE
     )
@@ -91,6 +97,8 @@ async def search_page(request: Request[Any, Any, Any]) -> Template:
         "grade_bands": GRADE_BANDS,
         "sort_labels": {s.value: label for s, label in SORT_LABELS.items()},
         "rectifying_labels": RECTIFYING,
+        "grades": GRADES,
+        "grade_labels": GRADE_LABELS,
     }
     if request.query_params.get("partial") == "1":
         return Template(template_name="search/_results.html", context=context)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from registry.tables import WhitelistEntry
 from tests.cast import BINHAI, HEPING
 from tests.search.world import build_world
 
@@ -95,3 +96,18 @@ async def test_page_paging(anonymous: httpx.AsyncClient) -> None:
     await build_world()
     response = await anonymous.get("/", params={"page": "9"})
     assert response.status_code == 200 and "上一页" in response.text
+
+
+async def test_page_filters_by_the_latest_grade_and_shows_it(
+    anonymous: httpx.AsyncClient,
+) -> None:
+    world = await build_world()
+    await WhitelistEntry.update({WhitelistEntry.latest_grade: "good"}).where(
+        WhitelistEntry.listing == world["xinghuo"]
+    )
+    page = await anonymous.get("/", params={"grade": "good"})
+    assert "星火少儿编程中心" in page.text and "评估良好" in page.text
+    assert "彩虹艺术中心" not in page.text and "共找到 <strong>1</strong> 家机构" in page.text
+    assert '<option value="good" selected>良好</option>' in page.text
+    unknown = await anonymous.get("/", params={"grade": "A+"})
+    assert unknown.status_code == 200 and "共找到 <strong>4</strong> 家机构" in unknown.text
