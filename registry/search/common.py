@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from registry.reference import CATEGORIES
-from registry.search import Filters, Result, Sort
+from registry.search import Filters, Result, Sort, facet_counts
 from registry.search.tokens import Query, parse_query
 from registry.tables import WhitelistEntry
 from workflows.scoring import GRADE_ORDER
@@ -177,11 +177,15 @@ class SearchBackend:
     ) -> Result:
         query = parse_query(text)
         source, where = self._where(query, filters, facets=False)
-        groups = await self._raw(
-            f"SELECT e.district_code AS code, e.categories AS categories, count(*) AS n"
-            f" FROM {source}{where.sql()} GROUP BY e.district_code, e.categories",
-            where.params,
-        )
+        if query or where.parts:
+            groups = await self._raw(
+                f"SELECT e.district_code AS code, e.categories AS categories, count(*) AS n"
+                f" FROM {source}{where.sql()} GROUP BY e.district_code, e.categories",
+                where.params,
+            )
+        else:
+            # The whole list: its groups are kept by triggers, no pass over every entry.
+            groups = await self._raw(facet_counts.GROUPS, [])
         total, facets = facets_from_groups(groups, filters)
         offset = (page - 1) * page_size
         rows: list[dict[str, Any]] = []
