@@ -109,7 +109,12 @@ async def report(
     """Record an incident; a major one suspends a whitelisted provider at once."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     listing_id = data.get("listing_id")
-    if not isinstance(listing_id, int) or isinstance(listing_id, bool):
+    # Ids are 32-bit in both databases: a larger number names no listing (not a driver error).
+    if (
+        not isinstance(listing_id, int)
+        or isinstance(listing_id, bool)
+        or not 0 < listing_id < 2**31
+    ):
         raise NotFound(NOT_FOUND)
     async with write_transaction(Incident._meta.db):
         role, school_id = await _reporter(actor, listing_id)

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
+from asyncpg.exceptions import DataError, NumericValueOutOfRangeError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
@@ -120,7 +121,25 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, STATUS_DETAIL[500])
 
 
+def handle_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A number too large for the database's integer columns names no record: 404."""
+    # Ids are 32-bit on PostgreSQL and 64-bit on SQLite; a path or body id beyond that reaches
+    # the driver, which refuses it (asyncpg: a DataError caused by OverflowError) before any
+    # row is looked at. Any other data error is a bug, and stays a logged 500.
+    out_of_range = isinstance(exc, OverflowError | NumericValueOutOfRangeError) or isinstance(
+        exc.__cause__, OverflowError
+    )
+    if not out_of_range:
+        return handle_unexpected(request, exc)
+    detail = "记录不存在"
+    if _wants_html(request):
+        return html_error(request, 404, detail)
+    return error_response(404, detail, [{"field": "id", "code": "not_found", "message": detail}])
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DataError: handle_out_of_range,
+    OverflowError: handle_out_of_range,
     ValidationException: handle_validation,
     HTTPException: handle_http,
     TransitionError: handle_transition,
