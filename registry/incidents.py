@@ -164,6 +164,25 @@ async def report(
     return await _row(incident_id)
 
 
+async def reportable_listing(actor: Actor, listing_id: int) -> dict[str, Any]:
+    """A listing a reviewer of its district may report an incident on (else 404)."""
+    row = (
+        await Listing.select(
+            Listing.id,
+            Listing.district,
+            Listing.organisation.name.as_alias("organisation_name"),
+            Listing.district.name.as_alias("district_name"),
+        )
+        .where(Listing.id == listing_id)
+        .first()
+    )
+    if row is None or not any(
+        g.role == Role.reviewer and g.district_id == row["district"] for g in actor.grants
+    ):
+        raise NotFound(NOT_FOUND)
+    return row
+
+
 async def _whitelisted(listing_id: int) -> bool:
     row = await Listing.select(Listing.state).where(Listing.id == listing_id).first()
     return row is not None and row["state"] in PUBLIC_STATES

@@ -106,3 +106,28 @@ async def test_bureau_revokes_from_the_resolve_page(login: Login) -> None:  # no
     assert "已退出" in (await school.get("/school/incidents")).text
     other = await login("reviewer_binhai")
     assert (await other.get(f"/bureau/incidents/{incident_id}")).status_code == 404
+
+
+async def test_a_reviewer_reports_an_incident_from_the_listing_page(login: Login) -> None:  # noqa: F811
+    listing_id = await listing_in(State.listed)
+    reviewer = await login("reviewer")
+    detail = await reviewer.get(f"/bureau/listings/{listing_id}")
+    assert f'href="/bureau/incidents/new?listing={listing_id}">报告安全事故' in detail.text
+    approver_detail = await (await login("approver")).get(f"/bureau/listings/{listing_id}")
+    assert "报告安全事故" not in approver_detail.text
+    form = await reviewer.get(f"/bureau/incidents/new?listing={listing_id}")
+    assert form.status_code == 200 and "天津市和平区飞跃青少年篮球俱乐部有限公司" in form.text
+    short = {"listing": str(listing_id), "severity": "major", "occurred_on": yesterday()}
+    refused = await reviewer.post("/bureau/incidents/new", data={**short, "description": "摔伤"})
+    assert refused.status_code == 422 and 'value="major" checked' in refused.text
+    assert (await listing_row(listing_id))["state"] == State.listed
+    done = await reviewer.post("/bureau/incidents/new", data={**short, "description": ACCOUNT})
+    assert done.status_code == 303
+    assert done.headers["location"].startswith("/bureau/incidents/")
+    assert (await listing_row(listing_id))["state"] == State.suspended
+    row = await Incident.select().first()
+    assert row["reporter_role"] == "reviewer" and row["school"] is None
+    elsewhere = await (await login("reviewer_binhai")).get(
+        f"/bureau/incidents/new?listing={listing_id}"
+    )
+    assert elsewhere.status_code == 404

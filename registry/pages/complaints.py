@@ -207,15 +207,45 @@ async def _incident_form(
     actor: Actor, engagement_id: int, status_code: int = 200, **context: Any
 ) -> Template:
     engagement = await engagements.own_engagement(actor, engagement_id)
+    return _incident_template(
+        actor,
+        status_code,
+        subject=engagement,
+        form_action="/school/incidents/new",
+        hidden_name="engagement",
+        hidden_value=engagement["id"],
+        back_href="/school",
+        back_label="返回我的合作",
+        **context,
+    )
+
+
+def _incident_template(actor: Actor, status_code: int, **context: Any) -> Template:
     return render(
         "incidents/new.html",
         actor,
         status_code=status_code,
-        engagement=engagement,
         severities=incidents.SEVERITY_LABELS,
         today=local_today(datetime.now(UTC)),
         description_max=incidents.DESCRIPTION_MAX,
         **{"values": {}, "errors": {}, **context},
+    )
+
+
+async def _bureau_incident_form(
+    actor: Actor, listing_id: int, status_code: int = 200, **context: Any
+) -> Template:
+    subject = await incidents.reportable_listing(actor, listing_id)
+    return _incident_template(
+        actor,
+        status_code,
+        subject=subject,
+        form_action="/bureau/incidents/new",
+        hidden_name="listing",
+        hidden_value=listing_id,
+        back_href="/bureau/incidents",
+        back_label="返回安全事故",
+        **context,
     )
 
 
@@ -274,6 +304,36 @@ async def school_incidents(
 
 
 # Bureau: incidents ---------------------------------------------------------------------------
+
+
+@get("/bureau/incidents/new", include_in_schema=False, dependencies=_ACTOR)
+async def bureau_new_incident(
+    actor: NamedDependency[Actor], listing: Annotated[int, QueryParameter()]
+) -> Template:
+    """A reviewer's incident report on a provider of the district (404 for any other)."""
+    return await _bureau_incident_form(actor, listing)
+
+
+@post("/bureau/incidents/new", include_in_schema=False, dependencies=_ACTOR)
+async def bureau_report_incident(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor]
+) -> Template | Redirect:
+    """Report the incident found by the bureau; a major one suspends the provider at once."""
+    form = await request.form()
+    listing = _text(form, "listing")
+    listing_id = int(listing) if listing.isdigit() else 0
+    values = {
+        "severity": _text(form, "severity"),
+        "occurred_on": _text(form, "occurred_on"),
+        "description": _text(form, "description"),
+    }
+    try:
+        row = await incidents.report(actor, {"listing_id": listing_id, **values})
+    except Refused as error:
+        return await _bureau_incident_form(
+            actor, listing_id, status_code=422, values=values, errors=_by_field(error.errors)
+        )
+    return redirect(f"/bureau/incidents/{row['id']}")
 
 
 @get("/bureau/incidents", include_in_schema=False, dependencies=_ACTOR)
@@ -356,6 +416,8 @@ ROUTES: list[Any] = [
     report_incident,
     school_incidents,
     bureau_incidents,
+    bureau_new_incident,
+    bureau_report_incident,
     bureau_incident,
     bureau_resolve,
 ]
