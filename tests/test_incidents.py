@@ -6,27 +6,11 @@ from datetime import date, timedelta
 
 from registry.tables import Engagement, Incident
 from tests.api.conftest import Client, Login, login  # noqa: F401  (the fixture)
+from tests.api.test_incidents_api import engaged
 from tests.cast import listing_in, listing_row
 from workflows.states import State
 
 ACCOUNT = "训练中一名学生从篮球架上摔下，手臂骨折，已送医治疗。"
-
-
-async def engaged(school: Client, listing_id: int) -> int:
-    response = await school.post(
-        "/api/v1/engagements",
-        json={
-            "listing": listing_id,
-            "courses": ["少儿篮球"],
-            "term": "2026-2027学年第一学期",
-            "grade_band": "upper_primary",
-            "students": 30,
-            "weekly_schedule": [{"weekday": 1, "start": "16:30", "end": "18:30"}],
-            "fee_per_student_month": 150,
-        },
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
 
 
 def yesterday() -> str:

@@ -33,6 +33,7 @@ from workflows.scoring import (
     grade_of,
 )
 from workflows.states import ExitReason, Role, State
+from workflows.transitions import ON_WHITELIST
 
 CYCLE_NAME_MAX = 64
 TERM_MAX = 32
@@ -62,18 +63,18 @@ def _staff_role(actor: Actor, district_id: int, *roles: Role) -> Role:
     raise Forbidden("当前角色无权进行此操作")
 
 
+def _cycles() -> Any:
+    """Cycles with their district's code and name, JSON loaded."""
+    return EvaluationCycle.select(
+        *EvaluationCycle._meta.columns,
+        EvaluationCycle.district.code.as_alias("district_code"),
+        EvaluationCycle.district.name.as_alias("district_name"),
+    ).output(load_json=True)
+
+
 async def cycle_row(cycle_id: int) -> dict[str, Any]:
     """A cycle with its district's code and name, or 404."""
-    row = (
-        await EvaluationCycle.select(
-            *EvaluationCycle._meta.columns,
-            EvaluationCycle.district.code.as_alias("district_code"),
-            EvaluationCycle.district.name.as_alias("district_name"),
-        )
-        .where(EvaluationCycle.id == cycle_id)
-        .output(load_json=True)
-        .first()
-    )
+    row = await _cycles().where(EvaluationCycle.id == cycle_id).first()
     if row is None:
         raise NotFound("评估周期不存在")
     return row
@@ -159,28 +160,10 @@ async def district_cycles(actor: Actor, district_code: str) -> list[dict[str, An
     district = await district_row(district_code)
     if not is_district_staff(actor, district["id"]):
         raise NotFound(f"未知的区代码：{district_code}")
-    return (
-        await EvaluationCycle.select(
-            *EvaluationCycle._meta.columns,
-            EvaluationCycle.district.code.as_alias("district_code"),
-            EvaluationCycle.district.name.as_alias("district_name"),
-        )
+    return await (
+        _cycles()
         .where(EvaluationCycle.district == district["id"])
         .order_by(EvaluationCycle.starts_on, ascending=False)
-        .output(load_json=True)
-    )
-
-
-async def open_cycle_of(district_id: int) -> dict[str, Any] | None:
-    """The district's open cycle, if any."""
-    return (
-        await EvaluationCycle.select()
-        .where(
-            (EvaluationCycle.district == district_id)
-            & (EvaluationCycle.status == CycleStatus.open.value)
-        )
-        .output(load_json=True)
-        .first()
     )
 
 
@@ -356,7 +339,7 @@ def _adjusted(
 def _plan(consequence: Consequence, state: State) -> list[str]:
     """The engine transitions a confirmed consequence fires from the listing's state now."""
     if consequence == Consequence.exit:
-        return ["fail_evaluation"] if state in (*_ON, State.suspended) else []
+        return ["fail_evaluation"] if state in ON_WHITELIST | {State.suspended} else []
     if consequence == Consequence.rectification:
         return ["put_under_rectification"] if state == State.listed else []
     if consequence == Consequence.renew:
@@ -364,9 +347,6 @@ def _plan(consequence: Consequence, state: State) -> list[str]:
             return ["close_rectification", "renew"]
         return ["renew"] if state == State.listed else []
     return []
-
-
-_ON = (State.listed, State.under_rectification)
 
 
 async def confirm_result(

@@ -220,6 +220,11 @@ async def _incident_form(
     )
 
 
+def _incident_values(form: Any) -> dict[str, str]:
+    """What an incident form posted (kept to show again on a refusal)."""
+    return {name: _text(form, name) for name in ("severity", "occurred_on", "description")}
+
+
 def _incident_template(actor: Actor, status_code: int, **context: Any) -> Template:
     return render(
         "incidents/new.html",
@@ -266,11 +271,7 @@ async def report_incident(
     engagement = _text(form, "engagement")
     engagement_id = int(engagement) if engagement.isdigit() else 0
     current = await engagements.own_engagement(actor, engagement_id)
-    values = {
-        "severity": _text(form, "severity"),
-        "occurred_on": _text(form, "occurred_on"),
-        "description": _text(form, "description"),
-    }
+    values = _incident_values(form)
     try:
         row = await incidents.report(actor, {"listing_id": current["listing"], **values})
     except Refused as error:
@@ -322,11 +323,7 @@ async def bureau_report_incident(
     form = await request.form()
     listing = _text(form, "listing")
     listing_id = int(listing) if listing.isdigit() else 0
-    values = {
-        "severity": _text(form, "severity"),
-        "occurred_on": _text(form, "occurred_on"),
-        "description": _text(form, "description"),
-    }
+    values = _incident_values(form)
     try:
         row = await incidents.report(actor, {"listing_id": listing_id, **values})
     except Refused as error:
