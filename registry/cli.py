@@ -6,7 +6,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Coroutine
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import click
@@ -216,7 +216,7 @@ def export_notice(
     from registry.documents.notice import notice_document, render_notice
     from workflows.engine import local_today
 
-    on = _parse_date(date_text) or local_today(datetime.now(UTC))
+    on = _parse_date(date_text) or local_today()
     document = _run(notice_document(district_code, on, public_url))
     if document is None:
         raise click.ClickException(f"unknown district code: {district_code}")
@@ -289,7 +289,7 @@ def export_whitelist(
     from registry.exports import export_whitelist as export_file
     from workflows.engine import local_today
 
-    on = _parse_date(date_text) or local_today(datetime.now(UTC))
+    on = _parse_date(date_text) or local_today()
     exported = _run(export_file(district_code, fmt, on, public_url))
     if exported is None:
         click.echo(f"未知的区代码：{district_code}", err=True)

@@ -18,7 +18,7 @@ from piccolo.engine.postgres import PostgresEngine
 from registry.db import write_transaction
 from registry.objections import client_hash
 from registry.tables import Complaint, ComplaintStatus, Listing
-from workflows import audit
+from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import Forbidden, NotFound, Refused, TransitionError
@@ -137,7 +137,7 @@ async def lodge(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Store a complaint about a whitelisted provider; return {id, status, submitted_at}."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     problems = content_problems(content, contact)
     if problems:
         raise Refused("投诉未被受理：" + "；".join(p.message for p in problems), problems)
@@ -233,7 +233,7 @@ async def _handled(actor: Actor, complaint_id: int) -> dict[str, Any]:
 
 async def investigate(actor: Actor, complaint_id: int, now: datetime | None = None) -> None:
     """A received complaint is taken up for investigation."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     async with write_transaction(Complaint._meta.db):
         row = await _handled(actor, complaint_id)
         written = (
@@ -270,7 +270,7 @@ async def decide(
     now: datetime | None = None,
 ) -> None:
     """Uphold or dismiss a complaint with a reply to its sender; once only."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     reply = reply.strip()
     problems: list[Refusal] = []
     if outcome not in OUTCOMES:

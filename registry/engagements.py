@@ -7,14 +7,13 @@ exceptions (404 outside scope, 403 wrong role, 422 with field messages), so both
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
 
 from registry.db import write_transaction
 from registry.projection import approved_courses
 from registry.tables import Engagement, Listing, School
-from workflows import audit
+from workflows import audit, timesource
 from workflows.actors import Actor, Grant
 from workflows.checks import GRADE_BANDS, fee_finding, slot_findings
 from workflows.context import Refusal
@@ -261,7 +260,7 @@ async def update(actor: Actor, engagement_id: int, data: Mapping[str, Any]) -> d
         problems = await problems_of(data, current["school"], kept_listing=current["listing"])
         if problems:
             raise _refuse(problems)
-        values = {**_values(data), "updated_at": datetime.now(UTC)}
+        values = {**_values(data), "updated_at": timesource.now()}
         await Engagement.update(values).where(Engagement.id == engagement_id)
         await _audit(actor, "engagement.updated", {**current, "listing": data["listing"]})
     return await own_engagement(actor, engagement_id)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from workflows import timesource
+
 USCC_LENGTH = 18
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -87,7 +89,7 @@ def resident_id_problem(number: str, today: date | None = None) -> str | None:
         return "第7–14位的出生日期不是真实存在的日期"
     if born.year < EARLIEST_BIRTH_YEAR:
         return f"第7–14位的出生日期早于{EARLIEST_BIRTH_YEAR}年，不合理"
-    if born > (today or date.today()):
+    if born > (today or timesource.local_today()):
         return "第7–14位的出生日期晚于今天，不合理"
     expected = resident_id_check(number[:17])
     if last != expected:

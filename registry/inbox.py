@@ -6,12 +6,13 @@ Only what the bureau addressed to the provider is shown: the event's `message`. 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
 
 from registry.tables import AuditEvent, Listing
+from workflows import timesource
 from workflows.policy import calendar_for, effective_policy
 from workflows.states import ExitReason, State
 from workflows.transitions import TRANSITIONS
@@ -109,7 +110,7 @@ async def _reminders(organisation_id: int, today: date) -> list[InboxItem]:
         .output(load_json=True)
     )
     items = []
-    now = datetime.now(UTC)
+    now = timesource.now()
     for row in rows:
         due = row["supplement_due"]
         policy = row["policy"] if isinstance(row["policy"], dict) else None

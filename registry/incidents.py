@@ -8,7 +8,7 @@ Refusals are the engine's exceptions (404 outside scope, 403 wrong role, 422 nam
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import reduce
 from typing import Any
 
@@ -16,7 +16,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from registry.db import write_transaction
 from registry.tables import Engagement, Incident, Listing, Severity
-from workflows import audit, engine
+from workflows import audit, engine, timesource
 from workflows.actors import Actor, system_actor
 from workflows.context import Refusal
 from workflows.engine import Forbidden, NotFound, Refused, local_today
@@ -107,7 +107,7 @@ async def report(
     actor: Actor, data: Mapping[str, Any], now: datetime | None = None
 ) -> dict[str, Any]:
     """Record an incident; a major one suspends a whitelisted provider at once."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     listing_id = data.get("listing_id")
     # Ids are 32-bit in both databases: a larger number names no listing (not a driver error).
     if (
@@ -241,7 +241,7 @@ async def resolve(
     actor: Actor, incident_id: int, action: str, reason: str, now: datetime | None = None
 ) -> dict[str, Any]:
     """Close an incident: reinstate or revoke the provider through the engine, or just close."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     reason = reason.strip()
     problems: list[Refusal] = []
     if action not in ACTION_LABELS:

@@ -10,7 +10,7 @@ import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -18,7 +18,7 @@ from piccolo.engine.postgres import PostgresEngine
 from registry.db import write_transaction
 from registry.settings import get_settings
 from registry.tables import Listing, Objection, ObjectionStatus
-from workflows import audit, engine
+from workflows import audit, engine, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal as Problem  # the one {field, code, message} shape
 from workflows.states import Role, State
@@ -185,7 +185,7 @@ async def lodge(
         raise ObjectionError(
             422, "异议未被受理：" + "；".join(p.message for p in problems), problems
         )
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     hashed = client_hash(client_address)
     async with write_transaction(Objection._meta.db):
         listing = await Listing.select(Listing.state).where(Listing.id == listing_id).first()
@@ -294,7 +294,7 @@ async def uphold(
     The engine's transition and the objection's status change commit together; when the engine
     refuses, the objection stays pending.
     """
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     outcome_message = message.strip() or UPHOLD_MESSAGE
     async with write_transaction(Objection._meta.db):
         row = await _pending(objection_id, actor)
@@ -318,7 +318,7 @@ async def dismiss(objection_id: int, actor: Actor, reply: str, now: datetime | N
     if not reply or len(reply) > REPLY_MAX:
         message = "驳回异议须填写答复意见" if not reply else f"答复意见不能超过{REPLY_MAX}个字"
         raise ObjectionError(422, message, _problem("reply", "invalid", message))
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     async with write_transaction(Objection._meta.db):
         row = await _pending(objection_id, actor)
         await _decide(objection_id, ObjectionStatus.dismissed, actor, reply, now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from registry.db import write_transaction
@@ -15,6 +14,7 @@ from registry.tables import (
     ResultStatus,
     WhitelistEntry,
 )
+from workflows import timesource
 from workflows.states import PUBLIC_STATES, State
 
 
@@ -86,7 +86,7 @@ async def refresh(listing_id: int) -> None:
             search_tokens=document_tokens(organisation["name"], *names, *outlines, description),
             listed_at=listing["listed_at"],
             valid_until=listing["valid_until"],
-            updated_at=datetime.now(UTC),
+            updated_at=timesource.now(),
         )
     )
 

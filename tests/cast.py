@@ -17,6 +17,10 @@ from workflows.states import Role, State
 PASSWORD = "correct-horse-9"
 HEPING, BINHAI = "120101", "120116"
 T0 = at("2026-03-02T10:00:00")  # a Monday, far from holidays
+# What the app takes for "now" in every test (tests/conftest.py freezes it there), whatever
+# the machine's clock says: listings reached at T0 are still valid, and due dates the tests
+# compute from it lie ahead.
+NOW = at("2026-11-16T10:00:00")  # a Monday
 
 
 @dataclass

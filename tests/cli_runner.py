@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
+from workflows import timesource
+
 
 @dataclass(frozen=True)
 class Run:
@@ -26,12 +28,13 @@ def database_url(engine: Engine) -> str:
 
 
 async def registry(engine: Engine, *args: str, stdin: str = "") -> Run:
-    """`python -m registry ARGS` with REGISTRY_DATABASE_URL pointing at the test database."""
+    """`registry ARGS` on the test database, its clock frozen at the test's now."""
     env = {**os.environ, "REGISTRY_DATABASE_URL": database_url(engine)}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "registry",
+        "tests.frozen_cli",
+        timesource.now().isoformat(),
         *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,

@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from itertools import count
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -36,13 +37,27 @@ import registry.piccolo_conf  # noqa: E402
 from registry.app import create_app  # noqa: E402
 from registry.db import make_engine, sqlite_path  # noqa: E402
 from registry.settings import get_settings  # noqa: E402
-from tests.cast import build_cast  # noqa: E402
+from tests.cast import NOW, build_cast  # noqa: E402
+from workflows import timesource  # noqa: E402
 
 # Passwords are hashed with Piccolo's PBKDF2 (600,000 rounds: ~0.3 s a user); tests create
 # many users, and what they test is not the hash strength.
 BaseUser._pbkdf2_iteration_count = 1_000
 
 _numbers = count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _app_clock() -> Iterator[None]:
+    """The app's clock reads NOW for the whole session: no test depends on the real date."""
+    with timesource.frozen(NOW):
+        yield
+
+
+@pytest.fixture
+def now() -> Iterator[datetime]:
+    """The test's own moment (NOW unless the test freezes another one)."""
+    yield timesource.now()
 
 
 @pytest.fixture(scope="session")

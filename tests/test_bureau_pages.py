@@ -15,6 +15,7 @@ from registry.tables import District, Document, Listing, Membership
 from tests.api import conftest as api_fixtures
 from tests.cast import CAST, HEPING, T0, actor, listing_in, listing_row
 from tests.factories import COACH_ID, state_of, step, valid_application
+from workflows import timesource
 from workflows.states import Role, State
 
 login = api_fixtures.login  # the API's login fixture: the same session serves the pages
@@ -158,8 +159,8 @@ async def test_request_supplement_from_the_page_sets_the_deadline(login, db: obj
     url = f"/bureau/listings/{listing_id}"
     page = (await reviewer.get(url)).text
     prefilled = re.search(r'name="due" required value="(\d{4}-\d{2}-\d{2})"', page)
-    assert prefilled and date.fromisoformat(prefilled.group(1)) > date.today()
-    due = date.today() + timedelta(days=21)
+    assert prefilled and date.fromisoformat(prefilled.group(1)) > timesource.local_today()
+    due = timesource.local_today() + timedelta(days=21)
     response = await _post_form(
         reviewer,
         url,

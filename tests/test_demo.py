@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import click
@@ -27,7 +26,7 @@ from registry.tables import (
     WhitelistEntry,
 )
 from schemas import APPLICATION, validate
-from workflows import audit
+from workflows import audit, timesource
 from workflows.states import PUBLIC_STATES, ExitReason, Role, State
 
 UNBANNED_EXITS = {ExitReason.voluntary.value, ExitReason.expired.value}
@@ -84,7 +83,7 @@ async def test_demo_seed(db: object) -> None:
 
     # The plan is a pure function of the seed (and "now"): the same seed, the same data.
     districts = [info for _, info in (await load_districts()).values()]
-    now = datetime.now(UTC)
+    now = timesource.now()
     tz = ZoneInfo(get_settings().timezone)
     first = build_plan(seed=7, organisations=40, now=now, districts=districts, tz=tz)
     again = build_plan(seed=7, organisations=40, now=now, districts=districts, tz=tz)

@@ -11,6 +11,7 @@ from registry.tables import EvaluationResult
 from tests.api.conftest import Client, Login, login  # noqa: F401  (the fixture)
 from tests.cast import CAST, HEPING, listing_in
 from tests.evaluation.helpers import CYCLE, SELF_REPORT, engagement
+from workflows import timesource
 from workflows.states import State
 
 
@@ -65,7 +66,7 @@ async def test_a_grade_is_public_only_once_confirmed_with_its_sample(
     confirmed = await reviewer.post(f"/api/v1/cycles/{cycle}/confirm")
     assert confirmed.status_code == 200, confirmed.text
     result = (await reviewer.get(f"/api/v1/cycles/{cycle}/results")).json()["items"][0]
-    label, day = result["grade_label"], zh_date(datetime.now(UTC))
+    label, day = result["grade_label"], zh_date(timesource.now())
     html = await public_page(anonymous)
     assert "尚未评估" not in html
     assert f"<strong>{label}</strong>（2026年秋季学期，{day}确认）" in html

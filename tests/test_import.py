@@ -18,6 +18,7 @@ from registry.tables import AuditEvent, Listing, Organisation, WhitelistEntry
 from tests.api import conftest as api_fixtures
 from tests.cast import BINHAI, CAST, HEPING
 from tests.cli_runner import registry
+from workflows import timesource
 from workflows.audit import verify
 
 login = api_fixtures.login  # the API's login fixture: the same session serves the pages
@@ -74,7 +75,7 @@ async def test_csv_with_chinese_headers_lists_through_the_engine(db: Engine) -> 
     assert kexuejia["categories"] == "science labour"  # 综合实践 is practice/labour
     assert kexuejia["courses"] == "机器人编程\n创客"
     feiyue = entries["天津市和平区飞跃青少年篮球俱乐部有限公司"]
-    assert feiyue["valid_until"] is not None and feiyue["valid_until"] > date.today()
+    assert feiyue["valid_until"] is not None and feiyue["valid_until"] > timesource.local_today()
     listings = await Listing.select().where(
         Listing.id.is_in([r.listing_id for r in report.imported])
     )

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from registry.tables import Engagement, Incident
 from tests.api.conftest import Client, Login, login  # noqa: F401  (the fixture)
 from tests.api.test_incidents_api import engaged
 from tests.cast import listing_in, listing_row
+from workflows import timesource
 from workflows.states import State
 
 ACCOUNT = "训练中一名学生从篮球架上摔下，手臂骨折，已送医治疗。"
 
 
 def yesterday() -> str:
-    return (date.today() - timedelta(days=1)).isoformat()
+    return (timesource.local_today() - timedelta(days=1)).isoformat()
 
 
 async def test_school_reports_a_major_incident_from_its_engagement(login: Login) -> None:  # noqa: F811

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -13,6 +13,7 @@ from registry import objections
 from registry.objections import ObjectionError, ObjectionIn, client_hash, problems_of
 from registry.tables import Objection
 from tests.cast import T0, actor, listing_in, listing_row
+from workflows import timesource
 from workflows.clock import tick
 from workflows.states import State
 
@@ -80,7 +81,7 @@ def test_client_hash_is_salted() -> None:
 async def test_rate_limits_count_per_address(db: object) -> None:
     listing_id = await listing_in(State.in_public_notice)
     data = ObjectionIn(name="王晓东", contact="13820001234", facts=FACTS)
-    now = datetime.now(UTC)
+    now = timesource.now()
     for _ in range(objections.PER_LISTING_PER_HOUR):
         await objections.lodge(listing_id, data, "198.51.100.1", now=now)
     with pytest.raises(ObjectionError) as refused:

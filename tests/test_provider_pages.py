@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode
@@ -81,7 +81,7 @@ def form_fields(html: str) -> list[tuple[str, str]]:
 
 def current_application() -> dict[str, Any]:
     """The factory's application with certificates and insurance valid from today on."""
-    today = local_today(datetime.now(UTC))
+    today = local_today()
     form = valid_application()
     for person in form["staff"]:
         person["no_criminal_record_valid_until"] = str(today + timedelta(days=365))
@@ -416,7 +416,7 @@ async def test_withdraw_asks_for_confirmation(login: Login) -> None:  # noqa: F8
 
 async def test_supplement_answered_and_resubmitted_on_the_page(login: Login) -> None:  # noqa: F811
     listing_id = await listing_in(State.in_review)
-    yesterday = local_today(datetime.now(UTC)) - timedelta(days=1)
+    yesterday = local_today() - timedelta(days=1)
     await step(
         listing_id,
         "request_supplement",

@@ -12,6 +12,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from registry.tables import AuditEvent
+from workflows import timesource
 from workflows.actors import Actor
 
 GENESIS = "0" * 64
@@ -69,7 +70,7 @@ async def append(
     last = await AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id, ascending=False).first()
     prev_hash = last["hash"] if last else GENESIS
     event: dict[str, Any] = {
-        "occurred_at": (occurred_at or datetime.now(UTC)).astimezone(UTC),
+        "occurred_at": (occurred_at or timesource.now()).astimezone(UTC),
         "actor_id": actor_id,
         "actor_name": actor_name,
         "role": role,

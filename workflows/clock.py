@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 
 from registry.tables import Listing
+from workflows import timesource
 from workflows.actors import CLOCK
 from workflows.engine import Conflict, Refused, fire, local_today
 from workflows.transitions import CLOCK_TRANSITIONS
@@ -20,7 +21,7 @@ async def tick(now: datetime | None = None) -> Counter[str]:
     A listing another process moved first is skipped (its guard or version refuses), so
     running the clock twice, or from two processes, does the same as once.
     """
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     # Candidates by date; the engine re-checks each one with the district's own calendar.
     today = local_today(now)
     fired: Counter[str] = Counter()

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from piccolo.engine.postgres import PostgresEngine
 
 from registry import projection
 from registry.db import write_transaction
-from registry.settings import get_settings
 from registry.tables import (
     District,
     Document,
@@ -28,11 +26,12 @@ from registry.tables import (
     Objection,
     ObjectionStatus,
 )
-from workflows import audit
+from workflows import audit, timesource
 from workflows.actors import Actor, Grant
 from workflows.context import Context, Refusal
 from workflows.policy import calendar_for, effective_policy
 from workflows.states import LIVE_STATES, Role, State
+from workflows.timesource import local_today
 from workflows.transitions import TRANSITIONS, Transition
 
 
@@ -86,11 +85,6 @@ class ActionOption:
     def available(self) -> bool:
         """True when nothing blocks it now."""
         return not self.problems
-
-
-def local_today(now: datetime) -> date:
-    """The calendar day of `now` in the registry's time zone."""
-    return now.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
 async def _load_listing(listing_id: int, lock: bool = False) -> dict[str, Any] | None:
@@ -240,7 +234,7 @@ async def fire(
     now: datetime | None = None,
 ) -> Outcome:
     """Apply one transition, or raise the TransitionError that says why not."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     params = dict(params or {})
     async with write_transaction(Listing._meta.db):
         listing = await _load_listing(listing_id, lock=True)
@@ -341,7 +335,7 @@ def _payload(params: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str,
 
 async def options(listing_id: int, actor: Actor, now: datetime | None = None) -> list[ActionOption]:
     """The actions the actor's roles allow in the listing's state now, each with its blockers."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     listing = await _load_listing(listing_id)
     if listing is None:
         raise _not_found()

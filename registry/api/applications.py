@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -32,7 +32,7 @@ from registry.db import write_transaction
 from registry.inbox import InboxItem, inbox_for
 from registry.tables import District, Listing, Organisation
 from schemas import APPLICATION, FieldError, validate
-from workflows import audit
+from workflows import audit, timesource
 from workflows.actors import Actor, Grant
 from workflows.checks import Finding, run_checks
 from workflows.context import Context, Refusal
@@ -122,7 +122,7 @@ async def create_draft(
     district = await District.select().where(District.code == district_code).first()
     if district is None:
         raise _district_refused("unknown_district", f"未知的区代码：{district_code}")
-    today = local_today(datetime.now(UTC))
+    today = local_today()
     db = Listing._meta.db
     async with write_transaction(db):
         if isinstance(db, PostgresEngine):
@@ -222,7 +222,7 @@ async def check_listing(row: Mapping[str, Any], actor: Actor) -> CheckResult:
     policy = effective_policy(district["policy"] if district else None)
     needs = TRANSITIONS["submit"].needs | TRANSITIONS["resubmit"].needs
     facts = {name: await FACT_LOADERS[name](row) for name in sorted(needs)}
-    now = datetime.now(UTC)
+    now = timesource.now()
     ctx = Context(
         listing=row,
         actor=actor,
@@ -328,12 +328,12 @@ async def inbox(actor: NamedDependency[Actor]) -> InboxOut:
     """The provider's messages from the bureau and coming deadlines, newest first."""
     organisation_id = provider_grant(actor).organisation_id
     assert organisation_id is not None
-    return InboxOut(await inbox_for(organisation_id, local_today(datetime.now(UTC))))
+    return InboxOut(await inbox_for(organisation_id, local_today()))
 
 
 def today() -> date:
     """Today in the registry's time zone."""
-    return local_today(datetime.now(UTC))
+    return local_today()
 
 
 ROUTES: list[Any] = [get_form, put_form, inbox]

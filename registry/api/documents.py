@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -82,7 +82,7 @@ def _may_change(row: dict[str, Any], kind: str) -> Refusal | None:
         return None
     if state == State.rejected and kind == APPEAL_KIND:
         due = row["appeal_due"]
-        if not row["appealed"] and due is not None and local_today(datetime.now(UTC)) <= due:
+        if not row["appealed"] and due is not None and local_today() <= due:
             return None
         return Refusal("state", "appeal_window_closed", "复核申请期限已过，不能再上传复核材料")
     if state == State.rejected:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -177,9 +177,7 @@ async def notice_pdf(
     district: Annotated[str, QueryParameter(description="6-digit district code")],
 ) -> Response[Any]:
     """The district's notice list (公示名单) as an official PDF document, dated today."""
-    document = await notice_document(
-        district, local_today(datetime.now(UTC)), str(request.base_url)
-    )
+    document = await notice_document(district, local_today(), str(request.base_url))
     if document is None:
         return _unknown_district(district)
     pdf = await render_notice_async(document)

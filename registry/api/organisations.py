@@ -18,7 +18,7 @@ from registry.db import write_transaction
 from registry.identity import mask_resident_id, resident_id_problem, uscc_problem
 from registry.tables import Organisation, ProviderKind
 from schemas import APPLICATION, load_schema
-from workflows import audit
+from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import NotFound, Refused
@@ -143,7 +143,7 @@ async def signup_problems(data: SignupIn) -> list[Refusal]:
     problems += _text("address", "地址", data.address, 255, False)
     if data.founded_on:
         try:
-            if date.fromisoformat(data.founded_on) > date.today():
+            if date.fromisoformat(data.founded_on) > timesource.local_today():
                 problems.append(_p("founded_on", "maximum", "成立日期不能晚于今天"))
         except ValueError:
             problems.append(_p("founded_on", "format", "成立日期应为YYYY-MM-DD格式"))

@@ -134,7 +134,7 @@ async def whitelist_export(
         return _bad("format", f"格式应为 {'、'.join(FORMATS)} 之一")
     if not district:
         return _bad("district", "请提供区代码 district")
-    today = local_today(datetime.now(UTC))
+    today = local_today()
     exported = await export_whitelist(district, format, today, str(request.base_url))
     if exported is None:
         return _bad("district", f"未知的区代码：{district}")

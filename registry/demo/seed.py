@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from registry.demo.model import DistrictInfo, Step, UserPlan
 from registry.demo.plan import DemoPlan, build_plan
 from registry.settings import get_settings
 from registry.tables import AuditEvent, District, Listing, Membership, Organisation, School
+from workflows import timesource
 from workflows.actors import CLOCK, Actor, Grant
 from workflows.engine import TransitionError, fire
 from workflows.states import Role, State
@@ -249,7 +249,7 @@ async def seed_demo_data(
     if organisations < 1:
         raise click.ClickException("--organisations must be at least 1")
     started = perf_counter()
-    now = datetime.now(UTC)
+    now = timesource.now()
     plan = build_plan(
         seed=seed,
         organisations=organisations,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -308,7 +308,7 @@ async def evaluation_report(cycle_id: int, listing_id: int) -> EvaluationReport:
     confirmed = result["status"] == ResultStatus.confirmed.value
     confirmed_at = moment_of(result["confirmed_at"]) if result["confirmed_at"] else None
     # Dated the day it was confirmed, so a re-download carries the same date and number.
-    on = local_date(confirmed_at) if confirmed_at else local_today(datetime.now(UTC))
+    on = local_date(confirmed_at) if confirmed_at else local_today()
     breakdown = result["breakdown"] if isinstance(result["breakdown"], dict) else {}
     return EvaluationReport(
         district_code=cycle["district_code"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,7 +18,7 @@ from registry.db import insert_rows, write_transaction
 from registry.evaluation.gather import evaluated_listings, gather_inputs
 from registry.evaluation.rubrics import district_row, is_district_staff, rubric_in_force
 from registry.tables import CycleStatus, EvaluationCycle, EvaluationResult, Listing, ResultStatus
-from workflows import audit, engine
+from workflows import audit, engine, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import Forbidden, NotFound, Refused
@@ -142,7 +142,7 @@ async def open_cycle(actor: Actor, district_code: str, data: CycleIn) -> dict[st
                 self_report_due=data.self_report_due,
                 rubric=rubric,
                 opened_by=actor.user_id,
-                opened_at=datetime.now(UTC),
+                opened_at=timesource.now(),
             )
         ).returning(EvaluationCycle.id)
         cycle_id = int(rows[0]["id"])
@@ -246,7 +246,7 @@ async def close_cycle(actor: Actor, cycle_id: int) -> CloseSummary:
         scored = await score_cycle(cycle)
         rows = [_result_values(cycle_id, listing["id"], ev, rect) for listing, ev, rect in scored]
         await insert_rows(EvaluationResult, RESULT_INSERT, rows)
-        now = datetime.now(UTC)
+        now = timesource.now()
         await EvaluationCycle.update(
             {
                 EvaluationCycle.status: CycleStatus.closed.value,
@@ -370,7 +370,7 @@ async def confirm_result(
         changes: dict[str, Any] = {}
         if score is not None and str(score).strip() != "":
             changes = _adjusted(cycle, result, score, reason)
-        now = datetime.now(UTC)
+        now = timesource.now()
         final = {**result, **changes}
         await EvaluationResult.update(
             {

@@ -7,7 +7,7 @@ checked here, and anything outside the giver's scope is a 404 (as if it did not 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from piccolo.table import Table
@@ -25,7 +25,7 @@ from registry.tables import (
     SelfReport,
 )
 from schemas import FEEDBACK, SELF_REPORT, FieldError, validate
-from workflows import audit
+from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import Forbidden, NotFound, Refused, local_today
@@ -179,7 +179,7 @@ async def give_feedback(
         "neutral": tallies.get("neutral"),
         "dissatisfied": tallies.get("dissatisfied"),
         "updated_by": actor.user_id,
-        "updated_at": datetime.now(UTC),
+        "updated_at": timesource.now(),
     }
     key = _key(cycle_id, engagement_id)
     async with write_transaction(SchoolFeedback._meta.db):
@@ -238,7 +238,7 @@ async def record_inspection(
     inspected_on = _date(data.get("inspected_on"))
     if inspected_on is None:
         problems.append(Refusal("inspected_on", "invalid", "请填写检查日期（YYYY-MM-DD）"))
-    elif inspected_on > local_today(datetime.now(UTC)):
+    elif inspected_on > local_today():
         problems.append(Refusal("inspected_on", "future", "检查日期不能晚于今天"))
     note = str(data.get("note") or "").strip()
     if len(note) > 1000:
@@ -252,7 +252,7 @@ async def record_inspection(
         "inspected_on": inspected_on,
         "note": note,
         "inspector": actor.user_id,
-        "updated_at": datetime.now(UTC),
+        "updated_at": timesource.now(),
     }
     async with write_transaction(Inspection._meta.db):
         _require_open(await cycle_row(cycle_id))
@@ -323,7 +323,7 @@ async def submit_self_report(
     if refused:
         raise _refuse(refused)
     key = _key(cycle_id, listing_id)
-    now = datetime.now(UTC)
+    now = timesource.now()
     async with write_transaction(SelfReport._meta.db):
         _require_open(await cycle_row(cycle_id))
         existing = await SelfReport.select().where(SelfReport.key == key).first()

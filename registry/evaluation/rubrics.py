@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from registry.db import write_transaction
 from registry.tables import District, Rubric
 from schemas import city_default_rubric
-from workflows import audit
+from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.engine import Forbidden, NotFound, Refused
 from workflows.scoring import rubric_problems
@@ -77,7 +76,7 @@ async def save_rubric(actor: Actor, scope: str, body: object) -> dict[str, Any]:
     rubric = check(body)
     async with write_transaction(Rubric._meta.db):
         existing = await Rubric.select(Rubric.id).where(Rubric.scope == scope).first()
-        now = datetime.now(UTC)
+        now = timesource.now()
         if existing:
             await Rubric.update(
                 {Rubric.body: rubric, Rubric.updated_by: actor.user_id, Rubric.updated_at: now}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -12,7 +12,7 @@ from registry.db import write_transaction
 from registry.importing.reading import read_rows
 from registry.importing.rows import Problem, Row, name_key, parse
 from registry.tables import District, Listing, Organisation, ProviderKind
-from workflows import engine
+from workflows import engine, timesource
 from workflows.actors import system_actor
 from workflows.engine import TransitionError
 from workflows.states import LIVE_STATES, PUBLIC_STATES, State
@@ -180,7 +180,7 @@ async def import_whitelist(
     now: datetime | None = None,
 ) -> Report:
     """Import one file into one district, all rows in one transaction; idempotent."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     district = await District.select().where(District.code == district_code).first()
     if district is None:
         raise UnknownDistrict(district_code)

@@ -9,7 +9,6 @@ form with the message next to its field, keeping what was typed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -231,7 +230,7 @@ def _incident_template(actor: Actor, status_code: int, **context: Any) -> Templa
         actor,
         status_code=status_code,
         severities=incidents.SEVERITY_LABELS,
-        today=local_today(datetime.now(UTC)),
+        today=local_today(),
         description_max=incidents.DESCRIPTION_MAX,
         **{"values": {}, "errors": {}, **context},
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -250,7 +250,7 @@ async def _cycle_page(
         consequence=consequence,
         reviewer=_is_reviewer(actor, cycle["district"]),
         # The service refuses inspection dates after the registry's local today.
-        today=local_today(datetime.now(UTC)).isoformat(),
+        today=local_today().isoformat(),
         errors=extra.pop("errors", {}),
         failed=extra.pop("failed", None),
         typed=extra.pop("typed", {}),

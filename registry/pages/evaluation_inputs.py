@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, get, post
@@ -227,7 +226,7 @@ async def _provider_page(
     flash_kind: str | None = None,
 ) -> Template:
     organisation_id = provider_grant(actor).organisation_id or 0
-    today = local_today(datetime.now(UTC))
+    today = local_today()
     reports = []
     for row in await open_cycles_of_organisation(organisation_id):
         cycle, listing_id = row["cycle"], row["id"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Request, get
@@ -87,7 +86,7 @@ async def provider_public_page(
         asked_district=district,
         asked_date=date_,
         answer=await _as_of_answer(organisation_id, district, date_, districts),
-        today=local_today(datetime.now(UTC)),
+        today=local_today(),
     )
     return page
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, get
@@ -27,7 +26,7 @@ async def verify_page(request: Request[Any, Any, Any], code: FromPath[str]) -> T
         # A forged or mistyped code: a Chinese 404 page that says what to do.
         page = render("verify.html", actor, status_code=404, cert=None)
     else:
-        today = local_today(datetime.now(UTC))
+        today = local_today()
         standing = certificate.standing(today)
         page = render(
             "verify.html",

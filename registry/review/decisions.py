@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from registry.db import write_transaction
 from registry.projection import approved_courses
 from registry.review.scope import DECIDERS, district_staff, grant_for, refused, staff_listing
 from registry.tables import Listing
-from workflows import audit
+from workflows import audit, timesource
 from workflows.actors import Actor, Grant
 from workflows.engine import NotFound
 from workflows.states import Role, State
@@ -98,7 +97,7 @@ async def decide_course(
             "approved": approved,
             "reason": reason,
             "by": actor.user_id,
-            "at": datetime.now(UTC).isoformat(),
+            "at": timesource.now().isoformat(),
         }
         if not approved_courses(form, decisions):
             raise refused("approved", "last_course", "至少须保留一门通过的课程，不能全部删去")

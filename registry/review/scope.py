@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import reduce
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
 
 from registry.tables import District, Listing, Membership
+from workflows import timesource
 from workflows.actors import Actor, Grant
 from workflows.checks import Finding, run_checks
 from workflows.context import Context, Refusal
@@ -139,7 +140,7 @@ async def check_context(
     now: datetime | None = None,
 ) -> Context:
     """A Context like the engine's, for running checks and guards outside a transition."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = timesource.resolve(now)
     policy = policy if policy is not None else await district_policy(listing["district"])
     grants = _grants(actor, listing)
     return Context(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from registry.tables import AuditEvent, Listing
 from tests.api.conftest import Login
@@ -153,7 +153,7 @@ async def test_form_cannot_be_saved_after_submission_or_by_others(login: Login) 
 async def test_inbox_shows_the_supplement_request_never_the_internal_note(login: Login) -> None:
     listing_id = await new_listing(CAST.organisations["feiyue"], CAST.districts[HEPING])
     await step(listing_id, "submit", await actor("provider"), now=T0)
-    today = local_today(datetime.now(UTC))
+    today = local_today()
     due = WorkCalendar().add_working_days(today, 1)
     await step(
         listing_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +11,7 @@ import httpx
 from registry.tables import AuditEvent, Engagement, Incident
 from tests.api.conftest import Client, Login
 from tests.cast import BINHAI, CAST, listing_in, listing_row
+from workflows import timesource
 from workflows.states import State
 
 URL = "/api/v1/incidents"
@@ -37,7 +38,7 @@ async def engaged(school: Client, listing_id: int) -> int:
 
 
 def report(listing_id: int, severity: str = "major", **changes: Any) -> dict[str, Any]:
-    day = (date.today() - timedelta(days=1)).isoformat()
+    day = (timesource.local_today() - timedelta(days=1)).isoformat()
     return {
         "listing_id": listing_id,
         "severity": severity,
@@ -99,7 +100,7 @@ async def test_minor_incident_leaves_the_state(login: Login, anonymous: httpx.As
 async def test_report_rules_name_the_field(login: Login) -> None:
     listing_id = await listing_in(State.listed)
     reviewer = await login("reviewer")
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (timesource.local_today() + timedelta(days=2)).isoformat()
     for changes, field in (
         ({"occurred_on": tomorrow}, "occurred_on"),
         ({"occurred_on": "2026-13-01"}, "occurred_on"),
@@ -172,7 +173,7 @@ async def test_revoke_exits_for_a_safety_incident_with_a_ban(login: Login) -> No
     assert response.json()["listing_state"] == "exited"
     row = await listing_row(listing_id)
     assert row["exit_reason"] == "safety_incident" and row["banned_until"] is not None
-    assert row["banned_until"] > date.today()
+    assert row["banned_until"] > timesource.local_today()
     engagement = await Engagement.select().where(Engagement.id == engagement_id).first()
     assert engagement["provider_exited_on"] is not None
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from registry.objections import PER_LISTING_PER_HOUR
 from registry.tables import AuditEvent, Objection, Organisation
 from tests.api.conftest import Client, Login
 from tests.cast import BINHAI, CAST, PATHS, T0, actor, listing_in, listing_row
 from tests.factories import INDIVIDUAL_ID, individual_application, new_listing, state_of, step
+from workflows import timesource
 from workflows.actors import Actor, Grant
 from workflows.audit import verify
 from workflows.states import Role, State
@@ -242,7 +243,7 @@ async def test_daily_limit_across_listings(anonymous: Client) -> None:
     from registry.objections import PER_DAY, client_hash
 
     listing_id = await listing_in(State.in_public_notice)
-    earlier = datetime.now(UTC) - timedelta(hours=3)
+    earlier = timesource.now() - timedelta(hours=3)
     await Objection.insert(
         *[
             Objection(

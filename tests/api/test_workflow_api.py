@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,6 +15,7 @@ from tests.factories import at, new_listing, state_of, step, valid_application
 from workflows import engine
 from workflows.audit import verify
 from workflows.states import State
+from workflows.timesource import local_today
 
 
 async def test_health_names_engine_and_schema_version(anonymous: Client, db: object) -> None:
@@ -182,21 +184,23 @@ async def test_supplement_request_may_set_its_deadline(login, db: object) -> Non
     assert ok.json()["supplement_due"] == "2099-12-31"
 
 
-async def test_supplement_after_its_deadline_is_refused(login, db: object) -> None:
+async def test_supplement_after_its_deadline_is_refused(login, db: object, now: datetime) -> None:
     listing_id = await listing_in(State.in_review)
     _, version = await state_of(listing_id)
     reviewer = await login("reviewer")
     url = f"/api/v1/listings/{listing_id}/transitions"
+    due = local_today(now) + timedelta(days=14)
     asked = await reviewer.post(
         url,
         json={"action": "request_supplement", "version": version, "reason": "补充保险单",
-              "due": "2026-12-01"},
+              "due": due.isoformat()},
     )  # fmt: skip
     assert asked.status_code == 200
-    # The provider answers on 2 December, a day late (the clock has not run yet).
+    # The provider answers the morning after the due date (the clock has not run yet).
+    late = at(f"{due + timedelta(days=1)}T09:00:00")
     with pytest.raises(engine.Refused) as refused:
-        await step(listing_id, "resubmit", await actor("provider"), now=at("2026-12-02T09:00:00"))
+        await step(listing_id, "resubmit", await actor("provider"), now=late)
     assert refused.value.errors[0].code == "deadline_passed"
-    assert "2026-12-01" in refused.value.errors[0].message
-    await step(listing_id, "resubmit", await actor("provider"), now=at("2026-12-01T20:00:00"))
+    assert due.isoformat() in refused.value.errors[0].message
+    await step(listing_id, "resubmit", await actor("provider"), now=at(f"{due}T20:00:00"))
     assert (await state_of(listing_id))[0] == State.in_review

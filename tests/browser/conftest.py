@@ -14,6 +14,7 @@ import pytest
 from piccolo.engine.base import Engine
 
 from tests.cli_runner import database_url
+from workflows import timesource
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,8 +41,10 @@ async def live_server(db: Engine) -> AsyncIterator[str]:
         "REGISTRY_DATABASE_URL": database_url(db),
         "REGISTRY_CLOCK_INTERVAL": "0",  # tests fire the clock themselves
     }
+    # The server reads the same frozen clock as the test (tests/conftest.py), not the machine's.
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "registry", "serve", "--port", str(port),
+        sys.executable, "-m", "tests.frozen_cli", timesource.now().isoformat(),
+        "serve", "--port", str(port),
         env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

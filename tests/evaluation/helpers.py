@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from registry.tables import Engagement, Organisation
 from tests.cast import CAST, HEPING, T0
 from tests.factories import new_listing
-from workflows import engine
+from workflows import engine, timesource
 from workflows.actors import system_actor
 
 TERM = "2026-2027学年第一学期"
@@ -74,4 +73,4 @@ def feedback(
 
 
 def today_iso() -> str:
-    return date.today().isoformat()
+    return timesource.local_today().isoformat()
