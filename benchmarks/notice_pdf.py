@@ -23,7 +23,6 @@ os.environ.setdefault("REGISTRY_VAR_DIR", tempfile.mkdtemp(prefix="registry-benc
 
 from faker import Faker
 
-from registry.certificates import Certificate, certificate_number, verify_code
 from registry.documents.certificate import render_certificate
 from registry.documents.notice import (
     Course,
@@ -31,6 +30,7 @@ from registry.documents.notice import (
     NoticeEntry,
     render_notice,
 )
+from registry.notices.certificates import Certificate, certificate_number, verify_code
 from registry.reference import CATEGORY_LABELS
 from workflows.states import State
 

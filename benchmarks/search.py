@@ -5,7 +5,7 @@
 Builds a fresh database of listed providers (SQLite in a temporary folder, or the empty
 PostgreSQL database at URL), then for 1-, 2- and 4-character Chinese queries, a pinyin query,
 an initials query and a filter-only query measures p50/p95 latency and queries per second of
-(a) `registry.search.search` in-process (sequential), (b) `GET /api/v1/whitelist` against
+(a) `registry.public.search.search` in-process (sequential), (b) `GET /api/v1/whitelist` against
 `registry serve` (one worker), (c) a bare Litestar endpoint returning a fixed JSON of the same
 size served by the same uvicorn, and a LIKE '%…%' scan over the plain table as the naive peer.
 (b) and (c) are driven by one async httpx client with 32 concurrent connections; (b) is also
@@ -77,8 +77,8 @@ def generate(size: int, seed: int = 7) -> list[tuple[object, ...]]:
     """Whitelist rows (Faker zh_CN names, realistic course words) with their tokens."""
     from faker import Faker
 
+    from registry.public.search.tokens import document_tokens, name_sort_key
     from registry.reference import DISTRICTS
-    from registry.search.tokens import document_tokens, name_sort_key
 
     fake, rng = Faker("zh_CN"), random.Random(seed)
     Faker.seed(seed)
@@ -262,8 +262,8 @@ async def encode_time(q: str, extra: dict[str, object], count: int) -> tuple[flo
     import msgspec
 
     from registry.api.whitelist import WhitelistPage, to_item
-    from registry.search import Filters, search
-    from registry.search.tokens import parse_query
+    from registry.public.search import Filters, search
+    from registry.public.search.tokens import parse_query
 
     filters = Filters(districts=extra.get("district", []), categories=extra.get("category", []))  # type: ignore[arg-type]
     result = await search(q, filters)
@@ -300,7 +300,7 @@ async def main() -> None:
     import httpx
 
     from registry.cli import migrate_database
-    from registry.search import Filters, search
+    from registry.public.search import Filters, search
 
     t = time.perf_counter()
     await migrate_database()

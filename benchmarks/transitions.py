@@ -27,7 +27,7 @@ os.environ.setdefault("REGISTRY_DATABASE_URL", f"sqlite:///{_TMP / 'bench.sqlite
 
 from piccolo.apps.user.tables import BaseUser  # noqa: E402
 
-from registry.accounts import Scope, actor_for, create_user  # noqa: E402
+from registry.access.accounts import Scope, actor_for, create_user  # noqa: E402
 from registry.cli import migrate_database  # noqa: E402
 from registry.tables import District, Listing, Organisation  # noqa: E402
 from tests.factories import valid_application  # noqa: E402

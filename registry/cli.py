@@ -47,7 +47,7 @@ async def migrate_database() -> None:
     """Run every pending migration, then add missing reference data."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    from registry.projection import refresh_unindexed
+    from registry.public.projection import refresh_unindexed
     from registry.reference import seed_reference
 
     result = await run_forwards("all")
@@ -152,8 +152,8 @@ def create_user(
     organisation_id: int | None,
 ) -> None:
     """Create a user; the password is read from standard input (never an argument)."""
-    from registry.accounts import AccountError, Scope
-    from registry.accounts import create_user as create
+    from registry.access.accounts import AccountError, Scope
+    from registry.access.accounts import create_user as create
     from workflows.states import Role
 
     password = _read_password()
@@ -286,7 +286,7 @@ def export_whitelist(
     """Write the district's current whitelist (pdf: the 白名单公告)."""
     from pathlib import Path
 
-    from registry.exports import export_whitelist as export_file
+    from registry.public.exports import export_whitelist as export_file
     from workflows.engine import local_today
 
     on = _parse_date(date_text) or local_today()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from registry.accounts import Scope, actor_for, create_user
+from registry.access.accounts import Scope, actor_for, create_user
 from registry.cli import migrate_database
 from registry.tables import District, Listing, Organisation, School
 from tests.factories import at, new_listing, state_of

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from registry.identity import minimum_age_problem, resident_id_problem, uscc_problem
+from registry.applications.identity import minimum_age_problem, resident_id_problem, uscc_problem
 from workflows.context import Context, Refusal
 from workflows.subjects import subject_words
 from workflows.workdays import WorkCalendar

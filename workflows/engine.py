@@ -14,8 +14,8 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from registry import projection
 from registry.db import write_transaction
+from registry.public import projection
 from registry.tables import (
     District,
     Document,

@@ -28,8 +28,8 @@ from litestar.params import FromPath, JSONBody
 from piccolo.engine.postgres import PostgresEngine
 
 from registry.api.security import provide_actor
+from registry.applications.inbox import InboxItem, inbox_for
 from registry.db import write_transaction
-from registry.inbox import InboxItem, inbox_for
 from registry.tables import District, Listing, Organisation
 from schemas import APPLICATION, FieldError, validate
 from workflows import audit, timesource

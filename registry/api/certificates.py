@@ -9,9 +9,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from registry.api.security import optional_actor
-from registry.certificates import certificate_of, may_download
 from registry.documents.certificate import certificate_filename, render_certificate_async
 from registry.documents.render import attachment
+from registry.notices.certificates import certificate_of, may_download
 
 
 @get(

@@ -10,11 +10,11 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from registry import complaints
 from registry.api.errors import error_response
 from registry.api.notices import client_address
 from registry.api.security import provide_actor
-from registry.complaints import RateLimited
+from registry.oversight import complaints
+from registry.oversight.complaints import RateLimited
 from registry.tables import ComplaintStatus
 from workflows.actors import Actor
 

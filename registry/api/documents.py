@@ -16,10 +16,10 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Response
 
-from registry import storage
 from registry.api.applications import own_listing
 from registry.api.errors import error_response
 from registry.api.security import optional_actor, provide_actor
+from registry.applications import storage
 from registry.db import write_transaction
 from registry.settings import get_settings
 from registry.tables import Document, Listing

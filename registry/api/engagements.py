@@ -10,8 +10,8 @@ from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
-from registry import engagements
 from registry.api.security import provide_actor
+from registry.schools import engagements
 from workflows.actors import Actor
 from workflows.checks import GRADE_BANDS
 
@@ -68,7 +68,7 @@ class EngagementList(msgspec.Struct):
 
 
 def engagement_out(row: dict[str, Any]) -> EngagementOut:
-    """The API shape of an engagement row from registry.engagements."""
+    """The API shape of an engagement row from registry.schools.engagements."""
     return EngagementOut(
         id=row["id"],
         school=Party(row["school"], row["school_name"]),

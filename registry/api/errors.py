@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from registry.accounts import AccountError
+from registry.access.accounts import AccountError
 from workflows.engine import TransitionError
 
 log = logging.getLogger(__name__)

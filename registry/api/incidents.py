@@ -10,8 +10,8 @@ from litestar import get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from registry import incidents
 from registry.api.security import provide_actor
+from registry.oversight import incidents
 from workflows.actors import Actor
 
 _ACTOR = {"actor": Provide(provide_actor)}
@@ -56,7 +56,7 @@ class IncidentList(msgspec.Struct):
 
 
 def incident_out(row: dict[str, Any]) -> IncidentOut:
-    """The API shape of an incident row from registry.incidents."""
+    """The API shape of an incident row from registry.oversight.incidents."""
     return IncidentOut(
         id=row["id"],
         listing_id=row["listing"],

@@ -11,11 +11,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from registry.access.visibility import visible_listings
 from registry.api.applications import ApplicationOut, DraftIn, application_out, create_draft
 from registry.api.errors import error_response
 from registry.api.security import provide_actor
 from registry.tables import Listing
-from registry.visibility import visible_listings
 from workflows import engine
 from workflows.actors import Actor
 from workflows.states import ExitReason, Role, State

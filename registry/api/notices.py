@@ -11,7 +11,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from registry import objections
 from registry.api.errors import error_response
 from registry.api.security import provide_actor
 from registry.documents.notice import (
@@ -23,7 +22,8 @@ from registry.documents.notice import (
     running_notices,
 )
 from registry.documents.render import attachment
-from registry.objections import ObjectionError
+from registry.notices import objections
+from registry.notices.objections import ObjectionError
 from registry.tables import Objection
 from workflows.actors import Actor
 from workflows.engine import local_today

@@ -12,10 +12,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from piccolo.apps.user.tables import BaseUser
 
-from registry.accounts import AccountError, Scope, create_user
+from registry.access.accounts import AccountError, Scope, create_user
 from registry.api.security import SESSION_USER_KEY, provide_actor
+from registry.applications.identity import mask_resident_id, resident_id_problem, uscc_problem
 from registry.db import write_transaction
-from registry.identity import mask_resident_id, resident_id_problem, uscc_problem
 from registry.tables import Organisation, ProviderKind
 from schemas import APPLICATION, load_schema
 from workflows import audit, timesource

@@ -10,7 +10,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware.session.client_side import CookieBackendConfig
 
-from registry.accounts import actor_for
+from registry.access.accounts import actor_for
 from registry.settings import Settings
 from workflows.actors import Actor
 

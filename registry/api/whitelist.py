@@ -10,8 +10,8 @@ from litestar import get
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, QueryParameter
 
-from registry.search import Filters, Result, Sort, search
-from registry.search.tokens import Query, highlight, parse_query
+from registry.public.search import Filters, Result, Sort, search
+from registry.public.search.tokens import Query, highlight, parse_query
 
 GRADE_BANDS = {"lower_primary": "小学低年级", "upper_primary": "小学高年级", "middle": "初中"}
 MAX_PAGE_SIZE = 100

@@ -13,7 +13,7 @@ from piccolo.apps.user.tables import BaseUser
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from registry.accounts import ADMIN_ROLES, Scope, actor_for, create_user
+from registry.access.accounts import ADMIN_ROLES, Scope, actor_for, create_user
 from registry.db import write_transaction
 from registry.demo.evaluation import seed_evaluations
 from registry.demo.model import DistrictInfo, Step, UserPlan

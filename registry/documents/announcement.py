@@ -8,7 +8,7 @@ from datetime import date
 from registry.documents.notice import district_name
 from registry.documents.official import DistrictDocument
 from registry.documents.render import html_of, pdf_in_thread, pdf_of
-from registry.exports import WhitelistRow, current_whitelist
+from registry.public.exports import WhitelistRow, current_whitelist
 from registry.reference import CATEGORY_LABELS
 
 

@@ -6,8 +6,8 @@ import io
 
 import segno
 
-from registry.certificates import Certificate, verify_url
 from registry.documents.render import html_of, pdf_in_thread, pdf_of
+from registry.notices.certificates import Certificate, verify_url
 
 
 def qr_svg(url: str) -> str:

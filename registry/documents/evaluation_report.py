@@ -16,8 +16,8 @@ from piccolo.apps.user.tables import BaseUser
 
 from registry.documents.official import DistrictDocument
 from registry.documents.render import html_of, pdf_in_thread
-from registry.history import local_date, moment_of
 from registry.pages.filters import zh_datetime
+from registry.public.history import local_date, moment_of
 from registry.tables import EvaluationCycle, EvaluationResult, Listing, ResultStatus
 from workflows.engine import NotFound, local_today
 from workflows.scoring import (

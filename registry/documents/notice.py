@@ -9,7 +9,7 @@ from typing import Any
 from registry.documents.official import DistrictDocument
 from registry.documents.official import document_number as document_number
 from registry.documents.render import html_of, pdf_in_thread, pdf_of
-from registry.projection import approved_courses
+from registry.public.projection import approved_courses
 from registry.reference import CATEGORY_LABELS
 from registry.tables import District, Listing
 from workflows.states import State

@@ -13,10 +13,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from registry import projection
 from registry.db import insert_rows, write_transaction
 from registry.evaluation.gather import evaluated_listings, gather_inputs
 from registry.evaluation.rubrics import district_row, is_district_staff, rubric_in_force
+from registry.public import projection
 from registry.tables import CycleStatus, EvaluationCycle, EvaluationResult, Listing, ResultStatus
 from workflows import audit, engine, timesource
 from workflows.actors import Actor

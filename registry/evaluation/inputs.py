@@ -13,9 +13,9 @@ from typing import Any
 from piccolo.table import Table
 
 from registry.db import write_transaction
-from registry.engagements import school_grant
 from registry.evaluation.cycles import cycle_row
 from registry.evaluation.gather import EVALUATED_STATES
+from registry.schools.engagements import school_grant
 from registry.tables import (
     CycleStatus,
     Engagement,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from registry.identity import uscc_problem
+from registry.applications.identity import uscc_problem
 from registry.importing.reading import ImportFileError, RawRow
 
 NAME_MAX = 128

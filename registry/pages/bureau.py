@@ -17,8 +17,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from registry import objections, review
-from registry.identity import mask_resident_id
+from registry import review
+from registry.applications.identity import mask_resident_id
+from registry.notices import objections
 from registry.pages.common import page_actor, redirect, render
 from registry.reference import CATEGORY_LABELS
 from registry.tables import Objection

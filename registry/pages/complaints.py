@@ -17,11 +17,12 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from registry import complaints, engagements, incidents
 from registry.api.complaints import COMPLAINT_MAX_BODY
 from registry.api.notices import client_address
-from registry.complaints import RateLimited
+from registry.oversight import complaints, incidents
+from registry.oversight.complaints import RateLimited
 from registry.pages.common import maybe_actor, page_actor, redirect, render
+from registry.schools import engagements
 from registry.tables import ComplaintStatus, Severity
 from workflows.actors import Actor
 from workflows.context import Refusal

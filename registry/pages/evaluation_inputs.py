@@ -17,7 +17,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from registry.api.applications import provider_grant
-from registry.engagements import school_grant
 from registry.evaluation.cycles import cycle_row
 from registry.evaluation.inputs import (
     feedback_engagements,
@@ -34,6 +33,7 @@ from registry.evaluation.published import (
 )
 from registry.pages.common import page_actor, redirect, render
 from registry.pages.formrender import build, parse_fields
+from registry.schools.engagements import school_grant
 from registry.tables import CycleStatus, School
 from schemas import SELF_REPORT, load_schema
 from workflows.actors import Actor

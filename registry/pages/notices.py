@@ -12,10 +12,10 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from registry import objections
 from registry.api.notices import OBJECTION_MAX_BODY, client_address
 from registry.documents.notice import NoticeEntry, running_notices
-from registry.objections import ObjectionError, ObjectionIn
+from registry.notices import objections
+from registry.notices.objections import ObjectionError, ObjectionIn
 from registry.pages.common import maybe_actor, redirect, render
 from registry.tables import District
 

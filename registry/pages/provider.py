@@ -10,7 +10,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from registry import storage
 from registry.api.applications import (
     EDITABLE_STATES,
     check_listing,
@@ -30,8 +29,8 @@ from registry.api.documents import (
 )
 from registry.api.organisations import SignupIn, register, signup_problems
 from registry.api.security import SESSION_USER_KEY
-from registry.engagements import engagements_of_organisation
-from registry.inbox import history, inbox_for, next_step
+from registry.applications import storage
+from registry.applications.inbox import history, inbox_for, next_step
 from registry.pages.common import page_actor, redirect, render
 from registry.pages.formrender import (
     anchor_of,
@@ -41,6 +40,7 @@ from registry.pages.formrender import (
     names,
     parse_fields,
 )
+from registry.schools.engagements import engagements_of_organisation
 from registry.settings import get_settings
 from registry.tables import District, Listing
 from schemas import APPLICATION, load_schema, validate

@@ -10,9 +10,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from registry import engagements
 from registry.pages.common import page_actor, redirect, render
-from registry.projection import approved_courses
+from registry.public.projection import approved_courses
+from registry.schools import engagements
 from registry.tables import Listing, School, WhitelistEntry
 from workflows.actors import Actor
 from workflows.checks import GRADE_BANDS

@@ -11,8 +11,8 @@ from litestar.response import Template
 
 from registry.api.whitelist import GRADE_BANDS, make_filters, run_search
 from registry.pages.common import maybe_actor, render
+from registry.public.search import Sort
 from registry.reference import CATEGORIES
-from registry.search import Sort
 from registry.tables import District
 from workflows.scoring import GRADE_LABELS
 

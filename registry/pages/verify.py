@@ -8,7 +8,7 @@ from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
-from registry.certificates import STANDING_LABELS, certificate_of, listing_id_of
+from registry.notices.certificates import STANDING_LABELS, certificate_of, listing_id_of
 from registry.pages.common import maybe_actor, render
 from workflows.engine import local_today
 

@@ -19,7 +19,7 @@ async def _run(statements_by_engine: dict[str, tuple[str, ...]]) -> None:
 
 async def forwards() -> MigrationManager:
     """Create the engine's index (raw SQL: Piccolo has no column type for either)."""
-    from registry.search import postgres, sqlite
+    from registry.public.search import postgres, sqlite
 
     manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 

@@ -19,7 +19,7 @@ async def _run(statements_by_engine: dict[str, tuple[str, ...]]) -> None:
 
 async def forwards() -> MigrationManager:
     """Create the engine's order indexes (raw SQL: they index expressions and collations)."""
-    from registry.search import postgres, sqlite
+    from registry.public.search import postgres, sqlite
 
     manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 

@@ -1,4 +1,4 @@
-"""Facet counts of the whole whitelist, kept by triggers (see registry/search/facet_counts.py)."""
+"""Facet counts of the whole whitelist, kept by triggers (see registry/public/search/facet_counts.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ async def _run(statements_by_engine: dict[str, tuple[str, ...]]) -> None:
 
 async def forwards() -> MigrationManager:
     """Create the table and its triggers, and count what is listed already."""
-    from registry.search import facet_counts
+    from registry.public.search import facet_counts
 
     manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 

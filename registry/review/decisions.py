@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry.db import write_transaction
-from registry.projection import approved_courses
+from registry.public.projection import approved_courses
 from registry.review.scope import DECIDERS, district_staff, grant_for, refused, staff_listing
 from registry.tables import Listing
 from workflows import audit, timesource

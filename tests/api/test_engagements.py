@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from registry.engagements import engagements_of_organisation
+from registry.schools.engagements import engagements_of_organisation
 from registry.tables import AuditEvent, Engagement
 from tests.api.conftest import Client, Login
 from tests.cast import BINHAI, CAST, T0, actor, listing_in

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from registry.objections import PER_LISTING_PER_HOUR
+from registry.notices.objections import PER_LISTING_PER_HOUR
 from registry.tables import AuditEvent, Objection, Organisation
 from tests.api.conftest import Client, Login
 from tests.cast import BINHAI, CAST, PATHS, T0, actor, listing_in, listing_row
@@ -240,7 +240,7 @@ async def test_decisions_need_a_login_and_csrf(anonymous: Client, login: Login) 
 
 
 async def test_daily_limit_across_listings(anonymous: Client) -> None:
-    from registry.objections import PER_DAY, client_hash
+    from registry.notices.objections import PER_DAY, client_hash
 
     listing_id = await listing_in(State.in_public_notice)
     earlier = timesource.now() - timedelta(hours=3)

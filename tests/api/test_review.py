@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from registry.accounts import Scope, create_user
+from registry.access.accounts import Scope, create_user
 from registry.tables import AuditEvent, District, Listing, WhitelistEntry
 from tests.api.conftest import Client
 from tests.cast import BINHAI, CAST, HEPING, PASSWORD, PATHS, T0, actor, listing_in

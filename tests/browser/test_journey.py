@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from registry.certificates import verify_code
+from registry.notices.certificates import verify_code
 from tests.cast import PASSWORD, listing_row
 from tests.factories import valid_application
 from workflows.clock import tick

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from registry.certificates import certificate_of, verify_code
 from registry.documents.certificate import certificate_html
 from registry.documents.notice import document_number, notice_document, notice_html
+from registry.notices.certificates import certificate_of, verify_code
 from tests.api.conftest import Login, login  # noqa: F401  (the fixture, for this package)
 from tests.cast import BINHAI, listing_in
 from tests.cli_runner import registry

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.certificates import verify_code
+from registry.notices.certificates import verify_code
 from tests.cast import NOW, listing_in, listing_row
 from workflows import timesource
 from workflows.states import State

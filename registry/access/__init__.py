@@ -1,0 +1,1 @@
+"""Who may see and do what: accounts, memberships and the visibility of every kind of record."""

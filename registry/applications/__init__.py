@@ -1,0 +1,1 @@
+"""A provider's side of an application: identity checks, uploaded files, the inbox."""

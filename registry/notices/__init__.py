@@ -1,0 +1,1 @@
+"""Public notice: objections lodged in the notice period, certificates and their verification."""

@@ -1,0 +1,1 @@
+"""Oversight of listed providers: complaints from the public and safety incidents."""

@@ -1,0 +1,1 @@
+"""What the public reads: the whitelist projection, search, history and exports."""

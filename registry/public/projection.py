@@ -1,0 +1,102 @@
+"""The public whitelist projection, refreshed by the engine inside each transition's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.db import write_transaction
+from registry.public.search.tokens import document_tokens, name_sort_key
+from registry.tables import (
+    District,
+    EvaluationResult,
+    Listing,
+    Organisation,
+    ResultStatus,
+    WhitelistEntry,
+)
+from workflows import timesource
+from workflows.states import PUBLIC_STATES, State
+
+
+def approved_courses(form: dict[str, Any], decisions: dict[str, Any]) -> list[dict[str, Any]]:
+    """The courses a reviewer did not strike (only these are listed and searchable)."""
+    return [
+        course
+        for index, course in enumerate(form.get("courses", []))
+        if isinstance(course, dict) and (decisions.get(str(index)) or {}).get("approved", True)
+    ]
+
+
+async def latest_grade(listing_id: int) -> str | None:
+    """The grade of the listing's latest confirmed evaluation (None before its first)."""
+    row = (
+        await EvaluationResult.select(EvaluationResult.grade)
+        .where(
+            (EvaluationResult.listing == listing_id)
+            & (EvaluationResult.status == ResultStatus.confirmed.value)
+        )
+        .order_by(EvaluationResult.confirmed_at, ascending=False)
+        .first()
+    )
+    return row["grade"] if row else None
+
+
+async def refresh(listing_id: int) -> None:
+    """Make the projection row of one listing match its state (insert, update or delete)."""
+    await WhitelistEntry.delete().where(WhitelistEntry.listing == listing_id)
+    listing = await Listing.select().where(Listing.id == listing_id).output(load_json=True).first()
+    if listing is None or State(listing["state"]) not in PUBLIC_STATES:
+        return
+    organisation = (
+        await Organisation.select().where(Organisation.id == listing["organisation"]).first()
+    )
+    district = await District.select().where(District.id == listing["district"]).first()
+    form = listing["form"] if isinstance(listing["form"], dict) else {}
+    courses = approved_courses(form, listing["course_decisions"] or {})
+    names = [str(c.get("name", "")) for c in courses]
+    outlines = [str(c.get("outline", "")) for c in courses]
+    fees = [
+        c["fee_per_student_month"]
+        for c in courses
+        if isinstance(c.get("fee_per_student_month"), int | float)
+    ]
+    bands = dict.fromkeys(b for c in courses for b in c.get("grade_bands", []) or [])
+    description = str(
+        organisation["description"] or form.get("organisation", {}).get("description", "")
+    )
+    await WhitelistEntry.insert(
+        WhitelistEntry(
+            listing=listing_id,
+            organisation_id=organisation["id"],
+            organisation_name=organisation["name"],
+            provider_kind=organisation["kind"],
+            district_code=district["code"],
+            district_name=district["name"],
+            state=listing["state"],
+            rectifying=listing["state"] == State.under_rectification,
+            categories=" ".join(form.get("categories", [])),
+            courses="\n".join(names),
+            outlines="\n".join(outlines),
+            description=description,
+            grade_bands=" ".join(bands),
+            fee_min=int(min(fees)) if fees else None,
+            fee_max=int(max(fees)) if fees else None,
+            latest_grade=await latest_grade(listing_id),
+            name_sort=name_sort_key(organisation["name"]),
+            search_tokens=document_tokens(organisation["name"], *names, *outlines, description),
+            listed_at=listing["listed_at"],
+            valid_until=listing["valid_until"],
+            updated_at=timesource.now(),
+        )
+    )
+
+
+async def refresh_unindexed() -> int:
+    """Rebuild projection rows written before the search columns existed; return how many."""
+    rows = await WhitelistEntry.select(WhitelistEntry.listing).where(
+        WhitelistEntry.search_tokens == ""
+    )
+    for row in rows:
+        async with write_transaction(WhitelistEntry._meta.db):
+            await refresh(row["listing"])
+    return len(rows)

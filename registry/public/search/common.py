@@ -1,0 +1,215 @@
+"""SQL shared by both engines; the subclasses say how to match tokens and how to run SQL.
+
+A search is two statements over one snapshot:
+
+1. the facet pass: matches of the keywords and of the filters that are not facets (grade
+   band, fees, grade, rectification), grouped by (district, categories). From those few
+   groups Python derives the total and both facets, each facet ignoring its own filter, so
+   one pass over the matches replaces the window count and the LIKE scans per category;
+2. the page: the same matches with every filter, ordered, LIMIT before any row is read in
+   full.
+
+Relevance is a static order (providers in good standing, then by grade, then by name): every
+result contains every query token and documents hold each token once, so bm25 only measured
+document length (it favoured short descriptions) while costing a score per match.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from registry.public.search import Filters, Result, Sort, facet_counts
+from registry.public.search.tokens import Query, parse_query
+from registry.reference import CATEGORIES
+from registry.tables import WhitelistEntry
+from workflows.scoring import GRADE_ORDER
+
+COLUMNS = (
+    "e.id, e.listing AS listing_id, e.organisation_id, e.organisation_name, e.provider_kind,"
+    " e.district_code, e.district_name, e.state, e.rectifying, e.categories, e.courses,"
+    " e.grade_bands, e.fee_min, e.fee_max, e.latest_grade, e.listed_at, e.valid_until"
+)
+CATEGORY_CODES = tuple(code for code, _ in CATEGORIES)
+
+
+def grade_rank(prefix: str) -> str:
+    """Best grade first, ungraded last: the codes do not sort alphabetically (excellent < fail)."""
+    # The order indexes are built on this same expression, so it is written in one place.
+    cases = " ".join(f"WHEN '{code}' THEN {rank}" for rank, code in enumerate(GRADE_ORDER))
+    return f"(CASE {prefix}latest_grade {cases} ELSE {len(GRADE_ORDER)} END)"
+
+
+class Where:
+    """A WHERE clause built with Piccolo's `{}` placeholders and its parameters in order."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, sql: str, *params: Any) -> None:
+        """Add one condition (AND)."""
+        self.parts.append(sql)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        """The clause, or nothing."""
+        return f" WHERE {' AND '.join(self.parts)}" if self.parts else ""
+
+
+def _word_in(column: str, words: list[str]) -> tuple[str, list[str]]:
+    # Space-separated code lists: pad with spaces so `art` never matches `arts`.
+    sql = " OR ".join(f"(' ' || {column} || ' ') LIKE {{}}" for _ in words)
+    return f"({sql})", [f"% {w} %" for w in words]
+
+
+def facets_from_groups(
+    groups: list[dict[str, Any]], filters: Filters
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """The total and both facets from (district, categories, n) groups.
+
+    The groups already satisfy every filter except district and category. A row passes the
+    district filter if its district is listed, the category filter if it has any listed
+    category (the SQL filters behave the same way). Each facet ignores its own filter, so its
+    other choices keep their counts.
+    """
+    wanted_districts = set(filters.districts)
+    wanted_categories = set(filters.categories)
+    total = 0
+    districts: dict[str, int] = {}
+    categories = dict.fromkeys(CATEGORY_CODES, 0)
+    for group in groups:
+        code, count = group["code"], int(group["n"])
+        codes = set((group["categories"] or "").split())
+        in_district = not wanted_districts or code in wanted_districts
+        in_category = not wanted_categories or bool(codes & wanted_categories)
+        if in_category:
+            districts[code] = districts.get(code, 0) + count
+        if in_district:
+            for category in codes:
+                if category in categories:
+                    categories[category] += count
+        if in_district and in_category:
+            total += count
+    return total, {
+        "district": dict(sorted(districts.items())),
+        "category": {code: n for code, n in categories.items() if n},
+    }
+
+
+class SearchBackend:
+    """Filters, sorting, paging and facets; subclasses supply the full-text part."""
+
+    source = "whitelist_entry e"
+    name_order = "e.name_sort"
+
+    def match(self, query: Query) -> tuple[str, str, list[Any]]:
+        """What to join, the matching condition and its parameters."""
+        raise NotImplementedError
+
+    def match_ids(self, query: Query) -> tuple[str, list[Any]]:
+        """The matching condition as a test of `e.id` alone (no join), and its parameters."""
+        raise NotImplementedError
+
+    def _where(
+        self, query: Query, filters: Filters, facets: bool = True, by_id: bool = False
+    ) -> tuple[str, Where]:
+        # `facets=False` leaves out the district and category filters: the facet pass
+        # applies them in Python. `by_id` matches without a join, for reading an index in
+        # order and testing each id against the match set.
+        where = Where()
+        source = self.source
+        if query and by_id:
+            condition, params = self.match_ids(query)
+            where.add(condition, *params)
+        elif query:
+            extra, condition, params = self.match(query)
+            source += extra
+            where.add(condition, *params)
+        if filters.districts and facets:
+            marks = ", ".join("{}" for _ in filters.districts)
+            where.add(f"e.district_code IN ({marks})", *filters.districts)
+        if filters.categories and facets:
+            sql, params = _word_in("e.categories", filters.categories)
+            where.add(sql, *params)
+        if filters.grade_band:
+            sql, params = _word_in("e.grade_bands", [filters.grade_band])
+            where.add(sql, *params)
+        if filters.fee_min is not None:  # the provider's fee range overlaps the asked one
+            where.add("e.fee_max >= {}", filters.fee_min)
+        if filters.fee_max is not None:
+            where.add("e.fee_min <= {}", filters.fee_max)
+        if filters.grade:
+            where.add("e.latest_grade = {}", filters.grade)
+        if filters.rectifying is not None:
+            where.add("e.rectifying = {}", filters.rectifying)
+        return source, where
+
+    def _order(self, sort: Sort, has_query: bool) -> str:
+        tail = f"{self.name_order}, e.id"
+        grade = f"{grade_rank('e.')}, {tail}"
+        if sort == Sort.relevance and has_query:
+            # Static relevance: providers under rectification last, then by grade.
+            return f"e.rectifying, {grade}"
+        if sort == Sort.grade:
+            return grade
+        if sort == Sort.newest:
+            return f"CASE WHEN e.listed_at IS NULL THEN 1 ELSE 0 END, e.listed_at DESC, {tail}"
+        return tail
+
+    async def _raw(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        return await WhitelistEntry.raw(sql, *params)
+
+    async def search(
+        self, text: str, filters: Filters, sort: Sort, page: int, page_size: int
+    ) -> Result:
+        """One page of results with the total and the facets."""
+        engine = WhitelistEntry._meta.db
+        if engine.transaction_exists():
+            return await self._search(text, filters, sort, page, page_size)
+        # One connection and one snapshot for both statements: the total, the facets and the
+        # page agree even while a transition commits between them.
+        async with engine.transaction():
+            return await self._search(text, filters, sort, page, page_size)
+
+    async def _search(
+        self, text: str, filters: Filters, sort: Sort, page: int, page_size: int
+    ) -> Result:
+        query = parse_query(text)
+        source, where = self._where(query, filters, facets=False)
+        if query or where.parts:
+            groups = await self._raw(
+                f"SELECT e.district_code AS code, e.categories AS categories, count(*) AS n"
+                f" FROM {source}{where.sql()} GROUP BY e.district_code, e.categories",
+                where.params,
+            )
+        else:
+            # The whole list: its groups are kept by triggers, no pass over every entry.
+            groups = await self._raw(facet_counts.GROUPS, [])
+        total, facets = facets_from_groups(groups, filters)
+        offset = (page - 1) * page_size
+        rows: list[dict[str, Any]] = []
+        if offset < total:  # past the last page nothing is read
+            rows = await self._page(query, filters, sort, page_size, offset, total)
+        return Result(total=total, items=[_clean(row) for row in rows], facets=facets)
+
+    async def _page(
+        self, query: Query, filters: Filters, sort: Sort, limit: int, offset: int, total: int
+    ) -> list[dict[str, Any]]:
+        source, where = self._where(query, filters)
+        return await self._raw(
+            f"SELECT {COLUMNS} FROM {source}{where.sql()}"
+            f" ORDER BY {self._order(sort, bool(query))} LIMIT {{}} OFFSET {{}}",
+            [*where.params, limit, offset],
+        )
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    # SQLite hands back some values as text or integers; give both engines' answers one shape.
+    row = dict(row)
+    row["rectifying"] = bool(row["rectifying"])
+    for key, kind in (("valid_until", date), ("listed_at", datetime)):
+        value = row[key]
+        if isinstance(value, str):
+            row[key] = kind.fromisoformat(value)
+    return row

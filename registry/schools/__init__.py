@@ -1,0 +1,1 @@
+"""Schools: their engagements of listed providers."""

@@ -1,0 +1,78 @@
+"""The tokeniser: documents and queries are cut the same way (no database)."""
+
+from __future__ import annotations
+
+from registry.public.search.postgres import tsquery
+from registry.public.search.sqlite import match_expression
+from registry.public.search.tokens import (
+    document_tokens,
+    highlight,
+    name_sort_key,
+    parse_query,
+    split_syllables,
+)
+
+
+def test_document_tokens_cover_unigrams_bigrams_and_pinyin() -> None:
+    tokens = set(document_tokens("少儿篮球", "Python编程").split())
+    assert {"篮", "球", "篮球", "lan", "qiu", "lanqiu", "lq", "儿篮"} <= tokens
+    assert {"python", "编程", "biancheng", "bc"} <= tokens
+    assert "少儿篮球" not in tokens  # only unigrams and bigrams
+
+
+def test_full_width_input_is_normalised() -> None:
+    assert "python" in document_tokens("ＰＹＴＨＯＮ").split()
+
+
+def test_query_lengths() -> None:
+    assert parse_query("舞") == [[["舞"]]]
+    assert parse_query("篮球") == [[["篮球"]]]
+    assert parse_query("篮球俱乐部") == [[["篮球", "球俱", "俱乐", "乐部"]]]
+
+
+def test_pinyin_queries() -> None:
+    assert parse_query("lanqiu") == [[["lanqiu"]]]
+    assert parse_query("lan qiu") == [[["lanqiu"]]]  # syllables typed apart are one word
+    assert parse_query("lq") == [[["lq"]]]
+    assert parse_query("shu fa ban")[0] == [["shufa", "faban"]]
+    assert ["shufa", "faban"] in parse_query("shufaban")[0]
+    assert ["lq", "qj", "jl", "lb"] in parse_query("lqjlb")[0]  # initials of a longer word
+
+
+def test_mixed_query_is_an_and_of_clauses() -> None:
+    assert parse_query("lq 和平") == [[["lq"]], [["和平"]]]
+
+
+def test_split_syllables() -> None:
+    assert split_syllables("lanqiu") == ["lan", "qiu"]
+    assert split_syllables("xian") == ["xian"]  # fewest syllables
+    assert split_syllables("python") is None
+
+
+def test_engine_expressions_quote_or_escape_nothing_dangerous() -> None:
+    query = parse_query('lq "OR" 和平')
+    assert match_expression(query) == '(("lq")) AND (("or")) AND (("和平"))'
+    assert tsquery(parse_query("lq 和平")) == "((lq)) & ((和平))"
+    assert parse_query("!!! ???") == []
+
+
+def test_name_sort_uses_phrases_for_polyphones() -> None:
+    assert name_sort_key("长江").startswith("chang jiang")
+    assert name_sort_key("重庆").startswith("chong qing")
+    names = ["中华武术馆", "重庆路围棋社", "安心美术", "长江合唱团", "北辰科技"]
+    assert sorted(names, key=name_sort_key) == [
+        "安心美术",
+        "北辰科技",
+        "长江合唱团",
+        "重庆路围棋社",
+        "中华武术馆",
+    ]
+
+
+def test_highlight_escapes_then_marks() -> None:
+    assert str(highlight("<b>少儿篮球</b>", parse_query("lq"))) == (
+        "&lt;b&gt;少儿<mark>篮球</mark>&lt;/b&gt;"
+    )
+    assert str(highlight("少儿篮球", parse_query("lan qiu"))) == "少儿<mark>篮球</mark>"
+    assert str(highlight("中国舞", parse_query("舞"))) == "中国<mark>舞</mark>"
+    assert str(highlight("Python编程", parse_query("python"))) == "<mark>Python</mark>编程"
