@@ -31,10 +31,8 @@ from registry.api import (
     whitelist,
 )
 from registry.api.auth import AuthController
-from registry.api.errors import EXCEPTION_HANDLERS
 from registry.api.health import health
 from registry.api.listings import ListingController
-from registry.api.security import csrf_config, session_config
 from registry.pages import auth as auth_pages
 from registry.pages import bureau, provider, verify
 from registry.pages import complaints as complaint_pages
@@ -48,6 +46,8 @@ from registry.pages import search as search_pages
 from registry.pages.common import STATIC, template_config
 from registry.settings import Settings, get_settings
 from registry.tables import District
+from registry.web.errors import EXCEPTION_HANDLERS
+from registry.web.security import csrf_config, session_config
 from workflows.clock import tick
 
 

@@ -128,6 +128,14 @@ EXIT_REASON_LABELS: dict[ExitReason, str] = {
     ExitReason.other: "其他",
 }
 
+
+def exit_reason_label(code: str | None) -> str:
+    """The Chinese name of an exit reason code; "" for none, an unknown code as stored."""
+    if code in ExitReason.__members__:
+        return EXIT_REASON_LABELS[ExitReason(code)]
+    return code or ""
+
+
 # Reasons a reviewer may give when revoking a listing (a forced exit, banned per policy).
 REVOCATION_REASONS: frozenset[ExitReason] = frozenset(ExitReason) - {
     ExitReason.voluntary,

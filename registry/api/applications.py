@@ -27,10 +27,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from piccolo.engine.postgres import PostgresEngine
 
-from registry.api.security import provide_actor
 from registry.applications.inbox import InboxItem, inbox_for
 from registry.db import write_transaction
 from registry.tables import District, Listing, Organisation
+from registry.web.security import provide_actor
 from schemas import APPLICATION, FieldError, validate
 from workflows import audit, timesource
 from workflows.actors import Actor, Grant

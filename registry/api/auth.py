@@ -10,8 +10,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from piccolo.apps.user.tables import BaseUser
 
-from registry.api.errors import error_response
-from registry.api.security import SESSION_USER_KEY, provide_actor
+from registry.web.errors import error_response
+from registry.web.security import SESSION_USER_KEY, provide_actor
 from workflows.actors import Actor
 
 

@@ -8,10 +8,10 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from registry.api.security import optional_actor
 from registry.documents.certificate import certificate_filename, render_certificate_async
 from registry.documents.render import attachment
 from registry.notices.certificates import certificate_of, may_download
+from registry.web.security import optional_actor
 
 
 @get(

@@ -10,12 +10,11 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from registry.api.errors import error_response
-from registry.api.notices import client_address
-from registry.api.security import provide_actor
 from registry.oversight import complaints
 from registry.oversight.complaints import RateLimited
 from registry.tables import ComplaintStatus
+from registry.web.errors import error_response
+from registry.web.security import client_address, provide_actor
 from workflows.actors import Actor
 
 # Bounds the body before it is parsed: the longest valid complaint is about 6 KiB of UTF-8.

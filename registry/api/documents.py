@@ -17,12 +17,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Response
 
 from registry.api.applications import own_listing
-from registry.api.errors import error_response
-from registry.api.security import optional_actor, provide_actor
 from registry.applications import storage
 from registry.db import write_transaction
 from registry.settings import get_settings
 from registry.tables import Document, Listing
+from registry.web.errors import error_response
+from registry.web.security import optional_actor, provide_actor
 from workflows import audit
 from workflows.actors import Actor
 from workflows.checks import DOCUMENT_KINDS

@@ -10,8 +10,8 @@ from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
-from registry.api.security import provide_actor
 from registry.schools import engagements
+from registry.web.security import provide_actor
 from workflows.actors import Actor
 from workflows.checks import GRADE_BANDS
 

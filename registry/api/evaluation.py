@@ -10,11 +10,11 @@ from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
-from registry.api.security import provide_actor
 from registry.evaluation import cycles, inputs, preview, rubrics
+from registry.web.security import provide_actor
 from workflows.actors import Actor
 from workflows.scoring import GRADE_LABELS, Consequence, Evaluation
-from workflows.states import ExitReason
+from workflows.states import exit_reason_label
 
 
 class CycleIn(msgspec.Struct):
@@ -184,10 +184,6 @@ def _score(centi: int | None) -> float | None:
     return None if centi is None else centi / 100
 
 
-def _reason_label(code: str | None) -> str:
-    return ExitReason(code).label if code else ""
-
-
 def result_out(row: dict[str, Any]) -> ResultOut:
     """The API shape of a result row."""
     return ResultOut(
@@ -201,7 +197,7 @@ def result_out(row: dict[str, Any]) -> ResultOut:
         consequence=row["consequence"],
         consequence_label=Consequence(row["consequence"]).label,
         exit_reason=row["exit_reason"],
-        exit_reason_label=_reason_label(row["exit_reason"]),
+        exit_reason_label=exit_reason_label(row["exit_reason"]),
         status=row["status"],
         adjusted=bool(row["adjusted"]),
         adjust_reason=row["adjust_reason"],

@@ -9,12 +9,12 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from registry.api.security import provide_actor
 from registry.documents.evaluation_report import evaluation_report, render_report, report_filename
 from registry.documents.render import attachment
 from registry.evaluation.summary import evaluation_summary, summary_filename
 from registry.public.exports import MEDIA_TYPES
 from registry.tables import EvaluationCycle
+from registry.web.security import provide_actor
 from workflows.actors import Actor
 from workflows.engine import NotFound
 from workflows.states import Role

@@ -10,8 +10,8 @@ from litestar import get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from registry.api.security import provide_actor
 from registry.oversight import incidents
+from registry.web.security import provide_actor
 from workflows.actors import Actor
 
 _ACTOR = {"actor": Provide(provide_actor)}

@@ -13,12 +13,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from registry.access.visibility import visible_listings
 from registry.api.applications import ApplicationOut, DraftIn, application_out, create_draft
-from registry.api.errors import error_response
-from registry.api.security import provide_actor
 from registry.tables import Listing
+from registry.web.errors import error_response
+from registry.web.security import provide_actor
 from workflows import engine
 from workflows.actors import Actor
-from workflows.states import ExitReason, Role, State
+from workflows.states import Role, State, exit_reason_label
 
 # Roles that may read the application form (it holds staff ID numbers).
 FORM_READERS = frozenset({Role.provider, Role.reviewer, Role.approver, Role.city})
@@ -122,7 +122,7 @@ def _out(row: dict[str, Any], with_form: bool) -> ListingOut:
         rectification_due=row["rectification_due"],
         exited_at=row["exited_at"],
         exit_reason=reason,
-        exit_reason_label=ExitReason(reason).label if reason else None,
+        exit_reason_label=exit_reason_label(reason) or None,
         banned_until=row["banned_until"],
         provider_message=row["provider_message"],
         form=row["form"] if with_form else None,

@@ -11,8 +11,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from registry.api.errors import error_response
-from registry.api.security import provide_actor
 from registry.documents.notice import (
     NoticeEntry,
     district_name,
@@ -25,6 +23,8 @@ from registry.documents.render import attachment
 from registry.notices import objections
 from registry.notices.objections import ObjectionError
 from registry.tables import Objection
+from registry.web.errors import error_response
+from registry.web.security import client_address, provide_actor
 from workflows.actors import Actor
 from workflows.engine import local_today
 
@@ -153,11 +153,6 @@ def _unknown_district(code: str) -> Response[Any]:
         "请求参数不正确",
         [{"field": "district", "code": "unknown", "message": f"未知的区代码：{code}"}],
     )
-
-
-def client_address(request: Request[Any, Any, Any]) -> str:
-    """The peer address (forwarding headers are not trusted: anyone can write them)."""
-    return request.client.host if request.client else "unknown"
 
 
 @get("/api/v1/notices", operation_id="listNotices", tags=["notices"])

@@ -13,10 +13,10 @@ from litestar.params import FromPath, JSONBody
 from piccolo.apps.user.tables import BaseUser
 
 from registry.access.accounts import AccountError, Scope, create_user
-from registry.api.security import SESSION_USER_KEY, provide_actor
 from registry.applications.identity import mask_resident_id, resident_id_problem, uscc_problem
 from registry.db import write_transaction
 from registry.tables import Organisation, ProviderKind
+from registry.web.security import SESSION_USER_KEY, provide_actor
 from schemas import APPLICATION, load_schema
 from workflows import audit, timesource
 from workflows.actors import Actor

@@ -9,11 +9,11 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.params import QueryParameter
 
-from registry.api.errors import error_response
 from registry.documents.render import attachment
 from registry.public.exports import FORMATS, export_whitelist
 from registry.public.exports import changes_since as feed
 from registry.public.history import on_whitelist_on, timezone
+from registry.web.errors import error_response
 from workflows.engine import local_today
 
 

@@ -14,10 +14,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry import review
-from registry.api.errors import error_response
 from registry.api.listings import OrganisationRef
-from registry.api.security import provide_actor
 from registry.reference import CATEGORY_LABELS
+from registry.web.errors import error_response
+from registry.web.security import provide_actor
 from workflows.actors import Actor
 from workflows.states import State
 

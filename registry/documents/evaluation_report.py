@@ -26,7 +26,7 @@ from workflows.scoring import (
     TALLY_LABELS,
     Consequence,
 )
-from workflows.states import ExitReason
+from workflows.states import exit_reason_label
 
 UNCONFIRMED = "待评审确认"
 _SELF_REPORT_WORDS = {
@@ -55,11 +55,6 @@ def grade_label(grade: str | None) -> str:
 def consequence_label(value: str | None) -> str:
     """合格续期 …; an unknown code is shown as stored rather than hidden."""
     return Consequence(value).label if value in Consequence.__members__ else (value or "—")
-
-
-def exit_reason_label(value: str | None) -> str:
-    """评估不合格 …; empty when there is none."""
-    return ExitReason(value).label if value in ExitReason.__members__ else (value or "")
 
 
 def _count(value: Any) -> int:

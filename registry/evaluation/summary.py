@@ -8,12 +8,12 @@ from typing import Any
 
 from registry.documents.evaluation_report import (
     consequence_label,
-    exit_reason_label,
     grade_label,
     listing_number,
 )
 from registry.tables import EvaluationCycle, EvaluationResult, ResultStatus
 from workflows.engine import NotFound
+from workflows.states import exit_reason_label
 
 STATUS_LABELS = {ResultStatus.computed.value: "待确认", ResultStatus.confirmed.value: "已确认"}
 LEADING = ("编号", "机构名称")

@@ -9,8 +9,8 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from piccolo.apps.user.tables import BaseUser
 
-from registry.api.security import SESSION_USER_KEY
 from registry.pages.common import maybe_actor, redirect, render
+from registry.web.security import SESSION_USER_KEY
 
 
 def _safe_next(value: object) -> str:

@@ -23,6 +23,7 @@ from registry.notices import objections
 from registry.pages.common import page_actor, redirect, render
 from registry.reference import CATEGORY_LABELS
 from registry.tables import Objection
+from registry.web.errors import status_of
 from workflows import engine
 from workflows.actors import Actor
 from workflows.checks import GRADE_BANDS
@@ -236,7 +237,7 @@ async def _refused(listing_id: int, actor: Actor, error: TransitionError, **extr
     return await _detail(
         listing_id,
         actor,
-        status_code=error.status_code,
+        status_code=status_of(error),
         flash="；".join([error.detail, *messages]),
         flash_kind="error",
         **extra,
@@ -368,10 +369,10 @@ async def decide_objection(
         else:
             raise NotFoundException()
     except objections.ObjectionError as error:
-        if error.status_code == 404:
+        if status_of(error) == 404:
             raise NotFoundException() from error
         return await _detail(
-            listing_id, actor, status_code=error.status_code, flash=error.detail,
+            listing_id, actor, status_code=status_of(error), flash=error.detail,
             flash_kind="error",
         )  # fmt: skip
     except TransitionError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
-from registry.api.security import optional_actor
+from registry.web.security import optional_actor
 from workflows.actors import Actor
 from workflows.states import ROLE_LABELS, Role
 
@@ -72,6 +73,29 @@ def render(template: str, actor: Actor | None, status_code: int = 200, **context
         context={"actor": actor, "actor_roles": roles, "nav": nav_links(actor), **context},
         status_code=status_code,
     )
+
+
+def by_field(problems: Iterable[Any], fold: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Each field's messages, for showing beside its input.
+
+    A problem is a Refusal, a FieldError or a dict with `field` and `message`. A "form." prefix
+    is dropped (the page is the form); fields under a `fold` list ("courses[2].fee" with fold
+    ["courses"]) are shown beside the list itself.
+    """
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        item = problem if isinstance(problem, Mapping) else problem.as_dict()
+        field = str(item["field"]).removeprefix("form.")
+        for prefix in fold:
+            if field.startswith(f"{prefix}["):
+                field = prefix
+        found.setdefault(field, []).append(str(item["message"]))
+    return found
+
+
+def first_by_field(problems: Iterable[Any]) -> dict[str, str]:
+    """Each field's first message (forms that show one line per field)."""
+    return {field: messages[0] for field, messages in by_field(problems).items()}
 
 
 def redirect(path: str) -> Redirect:

@@ -8,7 +8,6 @@ form with the message next to its field, keeping what was typed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,26 +17,18 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from registry.api.complaints import COMPLAINT_MAX_BODY
-from registry.api.notices import client_address
 from registry.oversight import complaints, incidents
 from registry.oversight.complaints import RateLimited
-from registry.pages.common import maybe_actor, page_actor, redirect, render
+from registry.pages.common import first_by_field, maybe_actor, page_actor, redirect, render
 from registry.schools import engagements
 from registry.tables import ComplaintStatus, Severity
+from registry.web.security import client_address
 from workflows.actors import Actor
-from workflows.context import Refusal
 from workflows.engine import Refused, local_today
 
 _ACTOR = {"actor": Provide(page_actor)}
 COMPLAINT_DONE = {"investigating": "已转入调查", "decided": "处理结果已保存"}
 INCIDENT_SHOW = {"open": "待处理", "resolved": "已处理", "all": "全部"}
-
-
-def _by_field(problems: Iterable[Refusal]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for problem in problems:
-        found.setdefault(problem.field, problem.message)
-    return found
 
 
 def _text(form: Any, name: str) -> str:
@@ -93,7 +84,7 @@ async def lodge_complaint(request: Request[Any, Any, Any]) -> Template | Redirec
         return page
     except Refused as error:
         return await _complaint_form(
-            request, listing_id, status_code=422, values=values, errors=_by_field(error.errors)
+            request, listing_id, status_code=422, values=values, errors=first_by_field(error.errors)
         )
     return redirect(f"/complaints/{lodged['id']}/received")
 
@@ -187,7 +178,7 @@ async def bureau_decide(
             actor, complaint_id, values["outcome"], values["reply"], values["fee_violation"]
         )
     except Refused as error:
-        errors = _by_field(error.errors)
+        errors = first_by_field(error.errors)
         return await _handle_page(
             actor,
             complaint_id,
@@ -276,7 +267,11 @@ async def report_incident(
         row = await incidents.report(actor, {"listing_id": current["listing"], **values})
     except Refused as error:
         return await _incident_form(
-            actor, engagement_id, status_code=422, values=values, errors=_by_field(error.errors)
+            actor,
+            engagement_id,
+            status_code=422,
+            values=values,
+            errors=first_by_field(error.errors),
         )
     return redirect(f"/school/incidents?{urlencode({'reported': row['id']})}")
 
@@ -328,7 +323,7 @@ async def bureau_report_incident(
         row = await incidents.report(actor, {"listing_id": listing_id, **values})
     except Refused as error:
         return await _bureau_incident_form(
-            actor, listing_id, status_code=422, values=values, errors=_by_field(error.errors)
+            actor, listing_id, status_code=422, values=values, errors=first_by_field(error.errors)
         )
     return redirect(f"/bureau/incidents/{row['id']}")
 
@@ -387,7 +382,7 @@ async def bureau_resolve(
     try:
         await incidents.resolve(actor, incident_id, values["action"], values["reason"])
     except Refused as error:
-        errors = _by_field(error.errors)
+        errors = first_by_field(error.errors)
         unplaced = [m for f, m in errors.items() if f not in values]
         return await _resolve_page(
             actor,

@@ -24,6 +24,7 @@ from registry.evaluation import cycles, inputs, preview, rubrics
 from registry.evaluation.gather import evaluated_listings
 from registry.pages.common import page_actor, redirect, render
 from registry.tables import CycleStatus, EvaluationResult, Inspection, ResultStatus
+from registry.web.errors import status_of
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import NotFound, Refused, TransitionError, local_today
@@ -35,7 +36,7 @@ from workflows.scoring import (
     Consequence,
     Evaluation,
 )
-from workflows.states import ExitReason, Role
+from workflows.states import Role, exit_reason_label
 
 _PAGE = {"actor": Provide(page_actor)}
 CYCLE_FIELDS = ("name", "term", "starts_on", "ends_on", "self_report_due")
@@ -64,10 +65,6 @@ def _errors(error: TransitionError) -> Errors:
     for item in error.errors:
         found.setdefault(item.field or "_", []).append(item.message)
     return found or {"_": [error.detail]}
-
-
-def _reason_label(code: str | None) -> str:
-    return ExitReason(code).label if code in ExitReason.__members__ else (code or "")
 
 
 def _score_text(centi: int | None) -> str:
@@ -171,7 +168,7 @@ async def open_cycle(
         if isinstance(error, NotFound):
             raise
         return await _cycles_page(
-            actor, district["code"], error.status_code, values=values, errors=_errors(error)
+            actor, district["code"], status_of(error), values=values, errors=_errors(error)
         )
     return redirect(f"/bureau/evaluation/{cycle['id']}?done=opened")
 
@@ -215,7 +212,7 @@ def _result_view(row: dict[str, Any]) -> dict[str, Any]:
         "score_text": _score_text(row["score_centi"]),
         "grade_label": GRADE_LABELS.get(row["grade"] or "", "未评定"),
         "consequence_label": Consequence(row["consequence"]).label,
-        "exit_reason_label": _reason_label(row["exit_reason"]),
+        "exit_reason_label": exit_reason_label(row["exit_reason"]),
         "confirmed": row["status"] == ResultStatus.confirmed.value,
     }
 
@@ -304,7 +301,7 @@ async def save_inspection(
         return await _cycle_page(
             actor,
             cycle_id,
-            error.status_code,
+            status_of(error),
             errors=_errors(error),
             failed=listing_id,
             typed=typed,
@@ -336,7 +333,7 @@ async def close_cycle(
         return await _cycle_page(
             actor,
             cycle_id,
-            error.status_code,
+            status_of(error),
             flash="；".join(m for ms in _errors(error).values() for m in ms),
             flash_kind="error",
         )
@@ -385,14 +382,14 @@ def _breakdown(row: dict[str, Any]) -> dict[str, Any]:
         "scored": [line for line in lines if line.get("kind") == "score"],
         "deductions": [line for line in lines if line.get("kind") == "deduction"],
         "vetoes": [
-            {"label": _reason_label(v.get("exit_reason")), "text": v.get("text", "")}
+            {"label": exit_reason_label(v.get("exit_reason")), "text": v.get("text", "")}
             for v in body.get("vetoes") or []
         ],
         "explanation": body.get("explanation", ""),
         "consequence_label": (
             Consequence(body["consequence"]).label if body.get("consequence") else ""
         ),
-        "exit_reason_label": _reason_label(body.get("exit_reason")),
+        "exit_reason_label": exit_reason_label(body.get("exit_reason")),
         "rectified_last_cycle": bool(body.get("rectified_last_cycle")),
     }
 
@@ -471,8 +468,8 @@ async def confirm_result(
             "flash_kind": "error",
         }
         if back == "result":
-            return await _result_page(actor, cycle_id, listing_id, error.status_code, **common)
-        return await _cycle_page(actor, cycle_id, error.status_code, failed=listing_id, **common)
+            return await _result_page(actor, cycle_id, listing_id, status_of(error), **common)
+        return await _cycle_page(actor, cycle_id, status_of(error), failed=listing_id, **common)
     done = "adjusted" if adjust else "confirmed"
     if back == "result":
         return redirect(f"/bureau/evaluation/{cycle_id}/results/{listing_id}?done={done}")
@@ -490,7 +487,7 @@ async def confirm_all(
         if isinstance(error, NotFound):
             raise
         return await _cycle_page(
-            actor, cycle_id, error.status_code, flash=error.detail, flash_kind="error"
+            actor, cycle_id, status_of(error), flash=error.detail, flash_kind="error"
         )
     return redirect(f"/bureau/evaluation/{cycle_id}?done=confirmed")
 
@@ -547,7 +544,7 @@ def _outcome(evaluation: Evaluation) -> dict[str, str]:
         "score": _score_text(evaluation.score_centi),
         "grade": evaluation.grade_label,
         "consequence": evaluation.consequence.label,
-        "exit_reason": _reason_label(
+        "exit_reason": exit_reason_label(
             evaluation.exit_reason.value if evaluation.exit_reason else None
         ),
     }
@@ -636,7 +633,7 @@ async def rubric_post(
         return await _rubric_page(
             actor,
             code,
-            error.status_code,
+            status_of(error),
             text=text,
             errors=problems,
             flash=error.detail,

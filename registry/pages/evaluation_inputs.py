@@ -31,7 +31,7 @@ from registry.evaluation.published import (
     results_for_organisation,
     results_for_school,
 )
-from registry.pages.common import page_actor, redirect, render
+from registry.pages.common import by_field, page_actor, redirect, render
 from registry.pages.formrender import build, parse_fields
 from registry.schools.engagements import school_grant
 from registry.tables import CycleStatus, School
@@ -44,13 +44,6 @@ _ACTOR = {"actor": Provide(page_actor)}
 SELF_REPORT_SCHEMA = load_schema(SELF_REPORT)
 _WHOLE_NUMBER = re.compile(r"^-?\d+$")
 DONE = {"saved": "评价已保存", "report_saved": "自查报告已保存"}
-
-
-def _by_field(problems: Iterable[Any]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for p in problems:
-        found.setdefault(str(p.field), []).append(str(p.message))
-    return found
 
 
 def _number(text: object) -> int | str | None:
@@ -117,7 +110,7 @@ async def _feedback_form(
             "comment": saved.get("comment") or "",
             "tallies": {key: saved.get(key) for key in TALLY_LABELS},
         }
-    errors = _by_field(problems or [])
+    errors = by_field(problems or [])
     shown = {"scores", "comment", "tallies"}
     shown |= {f"scores.{q['key']}" for q in _questions(cycle)}
     shown |= {f"tallies.{key}" for key in TALLY_LABELS}
@@ -256,7 +249,7 @@ async def _provider_page(
                 "overdue": saved is None and today > due,
                 # After the due date a complete report is final (the service refuses changes).
                 "locked": bool(saved and saved["complete"] and today > due),
-                "tree": build(SELF_REPORT_SCHEMA, shown_body, _by_field(shown_problems)),
+                "tree": build(SELF_REPORT_SCHEMA, shown_body, by_field(shown_problems)),
             }
         )
     return render(

@@ -9,7 +9,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from registry.reference import CATEGORY_LABELS
 from registry.settings import get_settings
-from workflows.states import EXIT_REASON_LABELS, STATE_LABELS, ExitReason, State
+from workflows.states import STATE_LABELS, State, exit_reason_label
 
 
 def zh_date(value: date | datetime | None) -> str:
@@ -32,13 +32,6 @@ def zh_datetime(value: datetime | None) -> str:
 def state_label(value: str | None) -> str:
     """The Chinese name of a state code."""
     return STATE_LABELS.get(State(value), value) if value in State.__members__ else (value or "")
-
-
-def exit_reason_label(value: str | None) -> str:
-    """The Chinese name of an exit reason code."""
-    if value in ExitReason.__members__:
-        return EXIT_REASON_LABELS[ExitReason(value)]
-    return value or ""
 
 
 def category_label(value: str) -> str:

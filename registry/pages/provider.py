@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from litestar import Request, get, post
@@ -28,10 +27,9 @@ from registry.api.documents import (
     upload,
 )
 from registry.api.organisations import SignupIn, register, signup_problems
-from registry.api.security import SESSION_USER_KEY
 from registry.applications import storage
 from registry.applications.inbox import history, inbox_for, next_step
-from registry.pages.common import page_actor, redirect, render
+from registry.pages.common import by_field, page_actor, redirect, render
 from registry.pages.formrender import (
     anchor_of,
     build,
@@ -43,6 +41,7 @@ from registry.pages.formrender import (
 from registry.schools.engagements import engagements_of_organisation
 from registry.settings import get_settings
 from registry.tables import District, Listing
+from registry.web.security import SESSION_USER_KEY
 from schemas import APPLICATION, load_schema, validate
 from workflows import engine
 from workflows.actors import Actor
@@ -65,15 +64,6 @@ DONE = {
 PAGE_ACTIONS = {"withdraw": "withdrawn", "appeal": "appealed", "exit_voluntary": "exited"}
 
 
-def _by_field(problems: Iterable[Any]) -> dict[str, list[str]]:
-    """Messages by field (problems as dicts or FieldErrors; "form." prefixes dropped)."""
-    found: dict[str, list[str]] = {}
-    for p in problems:
-        item = p if isinstance(p, Mapping) else p.as_dict()
-        found.setdefault(item["field"].removeprefix("form."), []).append(item["message"])
-    return found
-
-
 # --- sign-up -------------------------------------------------------------------------------
 
 
@@ -93,7 +83,7 @@ async def signup_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
     values["uscc" if values["kind"] == "individual" else "resident_id"] = ""
     password = str(form.get("password") or "")
     data = SignupIn(**{k: v for k, v in values.items() if v}, password=password)
-    errors = _by_field(await signup_problems(data))
+    errors = by_field(await signup_problems(data))
     if password != str(form.get("password2") or ""):
         errors.setdefault("password2", []).append("两次输入的密码不一致")
     if not errors:
@@ -102,7 +92,7 @@ async def signup_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
             request.set_session({SESSION_USER_KEY: signed_up.user_id})
             return redirect("/provider")
         except Refused as refused:
-            errors = _by_field(refused.errors)
+            errors = by_field(refused.errors)
     return render("signup.html", None, status_code=422, values=values, errors=errors)
 
 
@@ -188,11 +178,11 @@ async def _application(
         {"field": f.field, "message": f.message, "kind": "blocking" if f.blocking else "warning"}
         for f in findings or []
     ]
-    by_field = _by_field(
+    messages = by_field(
         {**p, "message": p["message"] + ("（提示审核员）" if p["kind"] == "warning" else "")}
         for p in shown
     )
-    tree = build(SCHEMA, value, by_field)
+    tree = build(SCHEMA, value, messages)
     rendered = names(tree)
     listed_problems = [_listed(p, rendered) for p in shown]
     options = {o.transition.name: o for o in await engine.options(listing_id, actor)}
@@ -206,7 +196,7 @@ async def _application(
         tree=tree,
         form_hash=form_hash(row["form"]),
         problems=listed_problems,
-        document_problems={k: v for k, v in by_field.items() if k.startswith("documents")},
+        document_problems={k: v for k, v in messages.items() if k.startswith("documents")},
         documents=await documents_of(listing_id),
         kinds=UPLOAD_KINDS,
         max_upload=storage.human_size(get_settings().max_upload_bytes),
@@ -284,7 +274,7 @@ async def upload_page(
         await upload(listing_id, actor, posted)
     except (Refused, storage.UploadRefused) as refused:
         if isinstance(refused, Refused):
-            errors, status = _by_field(refused.errors), 422
+            errors, status = by_field(refused.errors), 422
         else:
             errors, status = {"file": [refused.message]}, refused.status_code
         typed = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, get, post
@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from registry.pages.common import page_actor, redirect, render
+from registry.pages.common import by_field, page_actor, redirect, render
 from registry.public.projection import approved_courses
 from registry.schools import engagements
 from registry.tables import Listing, School, WhitelistEntry
@@ -24,15 +24,6 @@ _ACTOR = {"actor": Provide(page_actor)}
 DONE = {"created": "合作已登记", "saved": "合作已保存", "deleted": "合作已删除"}
 # Blank schedule rows offered beyond those filled in (no JavaScript needed to add one).
 SPARE_ROWS = 2
-
-
-def _by_field(problems: Iterable[Any]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for p in problems:
-        # Per-course problems belong next to the course list.
-        field = "courses" if p.field.startswith("courses[") else p.field
-        found.setdefault(field, []).append(p.message)
-    return found
 
 
 def _number(text: str) -> int | str:
@@ -127,7 +118,7 @@ async def _form(
         # rectification, not listed), before the school fills in the form.
         found = await engagements.problems_of(values, school["id"])
         problems = [p for p in found if p.field == "listing"]
-    errors = _by_field(problems or [])
+    errors = by_field(problems or [], fold=["courses"])
     if engagement_id is None and listing and listing["state"] not in PUBLIC_STATES:
         # Off the whitelist: the refusal says so; its courses are not the school's to read.
         listing = None

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from registry.public.projection import approved_courses
 from registry.settings import get_settings
 from registry.tables import AuditEvent, Listing
-from workflows.states import EXIT_REASON_LABELS, PUBLIC_STATES, ExitReason
+from workflows.states import PUBLIC_STATES, exit_reason_label
 
 PUBLIC = frozenset(s.value for s in PUBLIC_STATES)
 # Transitions the public may know of, with their public wording. Review steps (accept,
@@ -60,13 +60,6 @@ def moment_of(value: Any) -> datetime:
 def changed_fields(payload: Any) -> dict[str, Any]:
     """The listing columns an audit event's transition set."""
     return (payload or {}).get("set") or {} if isinstance(payload, dict) else {}
-
-
-def exit_reason_label(code: str | None) -> str:
-    """The Chinese label of an exit reason code ("" when none)."""
-    if code in ExitReason.__members__:
-        return EXIT_REASON_LABELS[ExitReason(code)]
-    return ""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     return CSRFConfig(secret=secret, exclude=["^/admin"], cookie_secure=settings.https)
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The peer address (forwarding headers are not trusted: anyone can write them)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def optional_actor(request: Request[Any, Any, Any]) -> Actor | None:
     """The logged-in actor, or None."""
     user_id = request.session.get(SESSION_USER_KEY) if request.session else None

@@ -13,7 +13,8 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from registry.access.accounts import AccountError
-from workflows.engine import TransitionError
+from registry.pages.common import LoginRequired, render
+from workflows.engine import Conflict, Forbidden, NotFound, Refused, TransitionError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,23 @@ STATUS_DETAIL = {
 }
 
 
+# What each refusal of the domain means in HTTP: the one place the two vocabularies meet.
+STATUS_OF: dict[type[TransitionError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    Refused: 422,
+}
+
+
+def status_of(error: TransitionError) -> int:
+    """The HTTP status that answers a domain refusal."""
+    for kind in type(error).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 422
+
+
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
     # Pages answer with a Chinese HTML page; the API (and its clients) with JSON.
     return not request.url.path.startswith(("/api/", "/schema"))
@@ -38,8 +56,6 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
 
 def html_error(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
     """A Chinese error page for browsers (a login redirect where a page needs one)."""
-    from registry.pages.common import LoginRequired, render
-
     if status == LoginRequired.status_code:
         return Redirect(f"/login?next={quote(request.url.path)}", status_code=303)
     titles = {403: "无权访问", 404: "页面不存在", 500: "服务器内部错误"}
@@ -101,9 +117,9 @@ def handle_transition(request: Request[Any, Any, Any], exc: TransitionError) -> 
     if _wants_html(request):
         messages = "；".join(e.message for e in exc.errors)
         return html_error(
-            request, exc.status_code, f"{exc.detail}{'：' if messages else ''}{messages}"
+            request, status_of(exc), f"{exc.detail}{'：' if messages else ''}{messages}"
         )
-    return error_response(exc.status_code, exc.detail, [e.as_dict() for e in exc.errors])
+    return error_response(status_of(exc), exc.detail, [e.as_dict() for e in exc.errors])
 
 
 def handle_account(_: Request[Any, Any, Any], exc: AccountError) -> Response[Any]:
