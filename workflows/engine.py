@@ -7,7 +7,7 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -166,28 +166,36 @@ def _scoped_grants(actor: Actor, listing: Mapping[str, Any]) -> list[Grant]:
     return grants
 
 
-async def _district_policy(listing: Mapping[str, Any]) -> dict[str, Any]:
+async def district_policy(district_id: int) -> dict[str, Any]:
+    """The effective policy of one district: the city's defaults under its own overrides."""
     district = await (
         District.select(District.policy)
-        .where(District.id == listing["district"])
+        .where(District.id == district_id)
         .output(load_json=True)
         .first()
     )
     return effective_policy(district["policy"] if district else None)
 
 
-async def _context(
+async def build_context(
     listing: Mapping[str, Any],
-    transition: Transition,
     actor: Actor,
     grant: Grant,
-    now: datetime,
-    policy: Mapping[str, Any],
+    *,
+    facts: Iterable[str],
+    now: datetime | None = None,
+    policy: Mapping[str, Any] | None = None,
     reason: str = "",
     message: str = "",
     params: Mapping[str, Any] | None = None,
 ) -> Context:
-    facts = {name: await FACT_LOADERS[name](listing) for name in sorted(transition.needs)}
+    """What guards and checks read: the listing, who acts, the policy, the calendar, the facts.
+
+    The one way to build it, for a transition and for checks run outside one (the provider's
+    "检查", the reviewer's findings), so both judge a listing alike.
+    """
+    now = timesource.resolve(now)
+    policy = policy if policy is not None else await district_policy(listing["district"])
     return Context(
         listing=listing,
         actor=actor,
@@ -199,7 +207,7 @@ async def _context(
         reason=reason,
         message=message,
         params=params or {},
-        facts=facts,
+        facts={name: await FACT_LOADERS[name](listing) for name in sorted(set(facts))},
     )
 
 
@@ -255,9 +263,17 @@ async def fire(
         if state not in transition.sources:
             refusal = _state_refusal(transition, state)
             raise Refused(refusal.message, [refusal])
-        policy = await _district_policy(listing)
-        ctx = await _context(
-            listing, transition, actor, allowed[0], now, policy, reason, message, params
+        policy = await district_policy(listing["district"])
+        ctx = await build_context(
+            listing,
+            actor,
+            allowed[0],
+            facts=transition.needs,
+            now=now,
+            policy=policy,
+            reason=reason,
+            message=message,
+            params=params,
         )
         problems = _problems(transition, ctx)
         if problems:
@@ -341,13 +357,15 @@ async def options(listing_id: int, actor: Actor, now: datetime | None = None) ->
         raise _not_found()
     grants = _scoped_grants(actor, listing)
     state = State(listing["state"])
-    policy = await _district_policy(listing)
+    policy = await district_policy(listing["district"])
     result: list[ActionOption] = []
     for transition in TRANSITIONS.values():
         allowed = [g for g in grants if g.role in transition.roles and g.role != Role.clock]
         if not allowed or state not in transition.sources:
             continue
-        ctx = await _context(listing, transition, actor, allowed[0], now, policy)
+        ctx = await build_context(
+            listing, actor, allowed[0], facts=transition.needs, now=now, policy=policy
+        )
         # The reason and exit reason are given when the action is taken; judge the rest now.
         problems = [p for p in _guard_problems(transition, ctx) if p.field != "exit_reason"]
         result.append(ActionOption(transition, tuple(problems)))

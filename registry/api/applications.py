@@ -32,12 +32,11 @@ from registry.db import write_transaction
 from registry.tables import District, Listing, Organisation
 from registry.web.security import provide_actor
 from schemas import APPLICATION, FieldError, validate
-from workflows import audit, timesource
+from workflows import audit
 from workflows.actors import Actor, Grant
 from workflows.checks import Finding, run_checks
-from workflows.context import Context, Refusal
-from workflows.engine import FACT_LOADERS, Conflict, Forbidden, NotFound, Refused, local_today
-from workflows.policy import calendar_for, effective_policy
+from workflows.context import Refusal
+from workflows.engine import Conflict, Forbidden, NotFound, Refused, build_context, local_today
 from workflows.states import LIVE_STATES, ExitReason, Role, State
 from workflows.transitions import TRANSITIONS
 
@@ -213,26 +212,8 @@ class CheckResult:
 
 async def check_listing(row: Mapping[str, Any], actor: Actor) -> CheckResult:
     """Validate the stored form fully and run the automatic checks, as a submit would."""
-    district = await (
-        District.select(District.policy)
-        .where(District.id == row["district"])
-        .output(load_json=True)
-        .first()
-    )
-    policy = effective_policy(district["policy"] if district else None)
     needs = TRANSITIONS["submit"].needs | TRANSITIONS["resubmit"].needs
-    facts = {name: await FACT_LOADERS[name](row) for name in sorted(needs)}
-    now = timesource.now()
-    ctx = Context(
-        listing=row,
-        actor=actor,
-        grant=provider_grant(actor),
-        now=now,
-        today=local_today(now),
-        policy=policy,
-        calendar=calendar_for(policy),
-        facts=facts,
-    )
+    ctx = await build_context(row, actor, provider_grant(actor), facts=needs)
     return CheckResult(validate(APPLICATION, row["form"]), run_checks(ctx))
 
 

@@ -155,7 +155,7 @@ async def _detail(listing_id: int, actor: Actor, status_code: int = 200, **extra
     """The review page of one listing (404 outside the actor's scope)."""
     listing, grants = await review.staff_listing(listing_id, actor)
     state = State(listing["state"])
-    policy = await review.district_policy(listing["district"])
+    policy = await engine.district_policy(listing["district"])
     form = await review.submitted_form(listing)
     found = await review.findings(listing, actor, policy)
     events = await review.history(listing_id)

@@ -34,7 +34,6 @@ from registry.review.queues import (
 )
 from registry.review.scope import (
     check_context,
-    district_policy,
     district_staff,
     findings,
     staff_districts,
@@ -63,7 +62,6 @@ __all__ = [
     "course_decisions",
     "decide_course",
     "diff_forms",
-    "district_policy",
     "district_staff",
     "documents",
     "expert_review",

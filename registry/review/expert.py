@@ -9,7 +9,6 @@ from typing import Any
 from registry.db import write_transaction
 from registry.review.scope import (
     check_context,
-    district_policy,
     grant_for,
     staff_listing,
     usernames,
@@ -18,7 +17,7 @@ from registry.tables import ExpertScore, Listing
 from workflows import audit
 from workflows.actors import Actor, Grant
 from workflows.context import Refusal
-from workflows.engine import Refused
+from workflows.engine import Refused, district_policy
 from workflows.guards import expert_review_complete
 from workflows.states import Role, State
 

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
-from registry.review.scope import LISTING_COLUMNS, district_policy, findings, staff_scope, usernames
+from registry.review.scope import LISTING_COLUMNS, findings, staff_scope, usernames
 from registry.settings import get_settings
 from registry.tables import Listing
 from workflows.actors import Actor
+from workflows.engine import district_policy
 from workflows.states import State
 
 # The console's queues, in the order work flows through them.

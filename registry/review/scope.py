@@ -11,12 +11,10 @@ from typing import Any
 from piccolo.apps.user.tables import BaseUser
 
 from registry.tables import District, Listing, Membership
-from workflows import timesource
 from workflows.actors import Actor, Grant
 from workflows.checks import Finding, run_checks
 from workflows.context import Context, Refusal
-from workflows.engine import FACT_LOADERS, Forbidden, NotFound, Refused, local_today
-from workflows.policy import calendar_for, effective_policy
+from workflows.engine import Forbidden, NotFound, Refused, build_context
 from workflows.states import Role, State
 from workflows.transitions import TRANSITIONS
 
@@ -45,17 +43,6 @@ def grant_for(grants: Sequence[Grant], roles: frozenset[Role], what: str) -> Gra
         if grant.role in roles:
             return grant
     raise Forbidden(f"当前角色无权{what}")
-
-
-async def district_policy(district_id: int) -> dict[str, Any]:
-    """The effective policy of one district."""
-    row = await (
-        District.select(District.policy)
-        .where(District.id == district_id)
-        .output(load_json=True)
-        .first()
-    )
-    return effective_policy(row["policy"] if row else None)
 
 
 def _grants(actor: Actor, listing: Mapping[str, Any]) -> list[Grant]:
@@ -140,19 +127,9 @@ async def check_context(
     now: datetime | None = None,
 ) -> Context:
     """A Context like the engine's, for running checks and guards outside a transition."""
-    now = timesource.resolve(now)
-    policy = policy if policy is not None else await district_policy(listing["district"])
     grants = _grants(actor, listing)
-    return Context(
-        listing=listing,
-        actor=actor,
-        grant=grants[0] if grants else Grant(role=Role.city),
-        now=now,
-        today=local_today(now),
-        policy=policy,
-        calendar=calendar_for(policy),
-        facts={name: await FACT_LOADERS[name](listing) for name in facts},
-    )
+    grant = grants[0] if grants else Grant(role=Role.city)
+    return await build_context(listing, actor, grant, facts=facts, now=now, policy=policy)
 
 
 async def findings(
