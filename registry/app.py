@@ -10,9 +10,11 @@ from typing import Any
 
 from litestar import Litestar, asgi
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 from piccolo.engine.postgres import PostgresEngine
+from swagger_ui_bundle import swagger_ui_path
 
 from admin import create_admin_app
 from registry.api import (
@@ -47,7 +49,7 @@ from registry.pages.common import STATIC, template_config
 from registry.settings import Settings, get_settings
 from registry.tables import District
 from registry.web.errors import EXCEPTION_HANDLERS
-from registry.web.security import csrf_config, session_config
+from registry.web.security import add_security_headers, csrf_config, origin_guard
 from workflows.clock import tick
 
 
@@ -71,6 +73,29 @@ def _admin_mount(settings: Settings) -> Any:
         await admin_app(scope, receive, send)
 
     return admin
+
+
+SWAGGER_STATIC = "/static/swagger-ui"
+
+
+def openapi_config() -> OpenAPIConfig:
+    """OpenAPI at /schema: Swagger UI served from this app (no CDN), the JSON and YAML specs."""
+    return OpenAPIConfig(
+        title="课后服务机构白名单 API",
+        version="1",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path=["/", "/swagger"],
+                js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
+                css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
+                standalone_preset_js_url=f"{SWAGGER_STATIC}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' href='{SWAGGER_STATIC}/favicon-32x32.png'>",
+            ),
+            JsonRenderPlugin(),
+            YamlRenderPlugin(),
+        ],
+    )
 
 
 async def open_database_pool() -> None:
@@ -151,20 +176,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *evaluation_pages.ROUTES,
             *evaluation_input_pages.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC]),
+            create_static_files_router(path=SWAGGER_STATIC, directories=[swagger_ui_path]),
             health,
             AuthController,
             ListingController,
             _admin_mount(settings),
         ],
-        middleware=[session_config(settings).middleware],
+        middleware=[origin_guard],
+        before_send=[add_security_headers],
         csrf_config=csrf_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(),
-        openapi_config=OpenAPIConfig(
-            title="课后服务机构白名单 API",
-            version="1",
-            path="/schema",
-        ),
+        openapi_config=openapi_config(),
         on_startup=[open_database_pool],
         lifespan=[clock_lifespan(settings)],
         on_shutdown=[close_database_pool],

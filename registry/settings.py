@@ -22,6 +22,11 @@ class Settings:
     https: bool
     allowed_hosts: tuple[str, ...]
     clock_interval_seconds: int
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 30
+    login_lockout_minutes: int = 15
 
     @property
     def engine(self) -> str:
@@ -48,6 +53,20 @@ def _secret_key(var_dir: Path) -> str:
     return key
 
 
+def _int(name: str, default: int) -> int:
+    """A whole number from the environment; a typo fails start-up with the variable's name."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise SystemExit(f"{name} must be at least 1, not {value}")
+    return value
+
+
 def load_settings() -> Settings:
     """Read the environment (no caching: tests call this after changing it)."""
     var_dir = Path(os.environ.get("REGISTRY_VAR_DIR", "var")).resolve()
@@ -61,6 +80,11 @@ def load_settings() -> Settings:
         debug=os.environ.get("REGISTRY_DEBUG", "") == "1",
         https=os.environ.get("REGISTRY_HTTPS", "") == "1",
         clock_interval_seconds=int(os.environ.get("REGISTRY_CLOCK_INTERVAL", "300")),
+        session_idle_minutes=_int("REGISTRY_SESSION_IDLE_MINUTES", 30),
+        session_max_hours=_int("REGISTRY_SESSION_MAX_HOURS", 12),
+        login_failures_per_account=_int("REGISTRY_LOGIN_FAILURES_PER_ACCOUNT", 5),
+        login_failures_per_address=_int("REGISTRY_LOGIN_FAILURES_PER_ADDRESS", 30),
+        login_lockout_minutes=_int("REGISTRY_LOGIN_LOCKOUT_MINUTES", 15),
         allowed_hosts=tuple(
             h.strip() for h in os.environ.get("REGISTRY_ALLOWED_HOSTS", "").split(",") if h.strip()
         ),

@@ -395,6 +395,32 @@ class EvaluationResult(Table):
     confirmed_at = Timestamptz(null=True, default=None)
 
 
+class UserSession(Table):
+    """A signed-in browser or API client: revocable, with idle and absolute time limits.
+
+    The cookie holds a random token; only its SHA-256 is stored, so a copy of the database
+    does not sign anyone in.
+    """
+
+    id = Serial(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    user_id = Integer(index=True)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+
+
+class LoginFailure(Table):
+    """A failed sign-in, counted per account and per client address to lock out guessing.
+
+    `key` is "user:<username>" or "addr:<salted hash of the address>": the address itself is
+    personal data and is never stored.
+    """
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=160, index=True)
+    failed_at = Timestamptz(index=True)
+
+
 TABLES: tuple[type[Table], ...] = (
     District,
     Category,
@@ -417,4 +443,6 @@ TABLES: tuple[type[Table], ...] = (
     Inspection,
     SelfReport,
     EvaluationResult,
+    UserSession,
+    LoginFailure,
 )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from piccolo.apps.user.tables import BaseUser
 
+from registry.access.passwords import password_problems
 from registry.db import write_transaction
 from registry.tables import District, Membership, Organisation, School
 from workflows.actors import Actor, Grant
@@ -83,10 +84,9 @@ async def create_user(
     ids = await _scope_ids(role, scope)
     if await BaseUser.exists().where(BaseUser.username == username):
         raise AccountError("username", f"用户名已存在：{username}")
-    try:
-        BaseUser._validate_password(password)
-    except ValueError as error:
-        raise AccountError("password", f"密码不符合要求：{error}") from error
+    problems = password_problems(password, username)
+    if problems:
+        raise AccountError("password", problems[0])
     async with write_transaction(BaseUser._meta.db):
         user = await BaseUser.create_user(
             username=username,

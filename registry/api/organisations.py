@@ -7,16 +7,17 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from litestar import Request, post
+from litestar import Request, Response, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from piccolo.apps.user.tables import BaseUser
 
 from registry.access.accounts import AccountError, Scope, create_user
+from registry.access.passwords import password_problems
 from registry.applications.identity import mask_resident_id, resident_id_problem, uscc_problem
 from registry.db import write_transaction
 from registry.tables import Organisation, ProviderKind
-from registry.web.security import SESSION_USER_KEY, provide_actor
+from registry.web.security import begin_session, provide_actor
 from schemas import APPLICATION, load_schema
 from workflows import audit, timesource
 from workflows.actors import Actor
@@ -24,7 +25,6 @@ from workflows.context import Refusal
 from workflows.engine import NotFound, Refused
 from workflows.states import Role
 
-PASSWORD_MIN = 8
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 _DEFS = load_schema(APPLICATION)["$defs"]
 PHONE_RE = re.compile(_DEFS["phone"]["pattern"])
@@ -87,10 +87,8 @@ async def credential_problems(username: str, password: str) -> list[Refusal]:
         problems.append(_p("username", "taken", f"用户名已被使用：{username}"))
     if not password:
         problems.append(_p("password", "required", "密码为必填项"))
-    elif len(password) < PASSWORD_MIN:
-        problems.append(_p("password", "minLength", f"密码至少{PASSWORD_MIN}位"))
-    elif len(password) > 128:
-        problems.append(_p("password", "maxLength", "密码不能超过128位"))
+    else:
+        problems += [_p("password", "weak", m) for m in password_problems(password, username)]
     return problems
 
 
@@ -230,11 +228,10 @@ async def add_colleague(organisation_id: int, actor: Actor, data: UserIn) -> int
     status_code=201,
     tags=["organisations"],
 )
-async def sign_up(request: Request[Any, Any, Any], data: JSONBody[SignupIn]) -> SignedUp:
+async def sign_up(request: Request[Any, Any, Any], data: JSONBody[SignupIn]) -> Response[Any]:
     """Register a provider (organisation or individual) and log its first user in."""
     signed_up = await register(data)
-    request.set_session({SESSION_USER_KEY: signed_up.user_id})
-    return signed_up
+    return await begin_session(Response(signed_up, status_code=201), signed_up.user_id)
 
 
 @post(

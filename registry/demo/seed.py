@@ -25,7 +25,7 @@ from workflows.actors import CLOCK, Actor, Grant
 from workflows.engine import TransitionError, fire
 from workflows.states import Role, State
 
-DEMO_PASSWORD = "demo-2026"
+DEMO_PASSWORD = "Demo-2026-tj"
 # Demo users are recognised by this mail domain (`.invalid` is never delivered to).
 DEMO_EMAIL_DOMAIN = "demo.invalid"
 EVALUATION_SUMMARY = (

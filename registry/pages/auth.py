@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
-from piccolo.apps.user.tables import BaseUser
 
-from registry.pages.common import maybe_actor, redirect, render
-from registry.web.security import SESSION_USER_KEY
+from registry.access import logins, passwords, sessions
+from registry.pages.common import by_field, maybe_actor, page_actor, redirect, render
+from registry.web.security import begin_session, client_address, end_session
+from workflows.actors import Actor
+
+_ACTOR = {"actor": Provide(page_actor)}
 
 
 def _safe_next(value: object) -> str:
@@ -21,10 +25,14 @@ def _safe_next(value: object) -> str:
 
 @get("/login", include_in_schema=False)
 async def login_page(
-    request: Request[Any, Any, Any], next_path: Annotated[str, QueryParameter(name="next")] = ""
+    request: Request[Any, Any, Any],
+    next_path: Annotated[str, QueryParameter(name="next")] = "",
+    changed: Annotated[str, QueryParameter()] = "",
 ) -> Template:
-    """The login form."""
-    return render("login.html", await maybe_actor(request), next=_safe_next(next_path))
+    """The login form (after a password change, saying so)."""
+    return render(
+        "login.html", await maybe_actor(request), next=_safe_next(next_path), changed=bool(changed)
+    )
 
 
 @post("/login", include_in_schema=False)
@@ -33,25 +41,67 @@ async def login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
     form = await request.form()
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
-    user_id = await BaseUser.login(username=username, password=password) if username else None
-    if user_id is None:
-        return render(
+    try:
+        user_id = await logins.sign_in(username, password, client_address(request))
+    except logins.LoginRefused as refused:
+        page = render(
             "login.html",
             None,
-            status_code=401,
-            error="用户名或密码错误",
+            status_code=429 if refused.retry_after else 401,
+            error=refused.message,
             username=username,
             next=_safe_next(form.get("next")),
         )
-    request.set_session({SESSION_USER_KEY: int(user_id)})
-    return redirect(_safe_next(form.get("next")))
+        if refused.retry_after:
+            page.headers["Retry-After"] = str(refused.retry_after)
+        return page
+    response = redirect(_safe_next(form.get("next")))
+    await begin_session(response, user_id)
+    return response
 
 
 @post("/logout", include_in_schema=False)
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
     """End the session."""
-    request.clear_session()
-    return redirect("/")
+    response = redirect("/")
+    await end_session(request, response)
+    return response
 
 
-ROUTES = [login_page, login_submit, logout]
+def _password_page(actor: Actor, status_code: int = 200, **context: Any) -> Template:
+    return render(
+        "account/password.html",
+        actor,
+        status_code=status_code,
+        rule=passwords.RULE,
+        min_length=passwords.MIN_LENGTH,
+        **context,
+    )
+
+
+@get("/account/password", include_in_schema=False, dependencies=_ACTOR)
+async def password_page(actor: NamedDependency[Actor]) -> Template:
+    """The form to change one's own password."""
+    return _password_page(actor)
+
+
+@post("/account/password", include_in_schema=False, dependencies=_ACTOR)
+async def password_submit(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor]
+) -> Template | Redirect:
+    """Change the password; every session ends, so the user signs in again with the new one."""
+    form = await request.form()
+    new = str(form.get("new_password", ""))
+    if new != str(form.get("new_password_again", "")):
+        return _password_page(actor, 422, errors={"new_password_again": ["两次输入的新密码不一致"]})
+    problems = await passwords.change_password(
+        actor.user_id or 0, actor.username, str(form.get("current_password", "")), new
+    )
+    if problems:
+        return _password_page(actor, 422, errors=by_field(problems))
+    response = redirect("/login?changed=1")
+    response.delete_cookie(sessions.COOKIE, path="/")
+    return response
+
+
+ROUTES = [login_page, login_submit, logout, password_page, password_submit]

@@ -41,7 +41,7 @@ from registry.pages.formrender import (
 from registry.schools.engagements import engagements_of_organisation
 from registry.settings import get_settings
 from registry.tables import District, Listing
-from registry.web.security import SESSION_USER_KEY
+from registry.web.security import begin_session
 from schemas import APPLICATION, load_schema, validate
 from workflows import engine
 from workflows.actors import Actor
@@ -89,8 +89,7 @@ async def signup_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
     if not errors:
         try:
             signed_up = await register(data)
-            request.set_session({SESSION_USER_KEY: signed_up.user_id})
-            return redirect("/provider")
+            return await begin_session(redirect("/provider"), signed_up.user_id)
         except Refused as refused:
             errors = by_field(refused.errors)
     return render("signup.html", None, status_code=422, values=values, errors=errors)

@@ -104,7 +104,7 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     status = exc.status_code
     detail = STATUS_DETAIL.get(status, exc.detail)
     if status == 403 and "csrf" in str(exc.detail).lower():
-        detail = "缺少或错误的 CSRF 令牌：请在 X-CSRFToken 请求头中携带 csrftoken Cookie 的值"
+        detail = "缺少或错误的 CSRF 令牌：请在 X-CSRFToken 请求头中携带 registry_csrf Cookie 的值"
         if _wants_html(request):
             detail = "表单已过期，请返回上一页刷新后重新提交"
     if _wants_html(request):

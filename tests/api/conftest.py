@@ -27,8 +27,8 @@ async def login(db: object, app: Litestar) -> AsyncIterator[Login]:
             "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
         )
         assert response.status_code == 200, response.text
-        await client.get("/api/v1/health")  # sets the csrftoken cookie
-        client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+        await client.get("/api/v1/health")  # sets the registry_csrf cookie
+        client.headers["X-CSRFToken"] = client.cookies["registry_csrf"]
         return client
 
     yield _login

@@ -92,7 +92,7 @@ async def test_every_problem_is_reported_at_once(anonymous: Client) -> None:
     assert response.status_code == 422
     errors = errors_by_field(response.json())
     assert set(errors) == {"name", "uscc", "contact_phone", "username", "password"}
-    assert "已被使用" in errors["username"] and "至少8位" in errors["password"]
+    assert "已被使用" in errors["username"] and "至少10位" in errors["password"]
 
 
 async def test_bad_resident_id_and_missing_fields(anonymous: Client) -> None:

@@ -135,8 +135,8 @@ async def test_writes_without_csrf_token_are_refused(login, db: object) -> None:
 async def test_twenty_concurrent_conflicting_transitions_one_wins(login, db: object) -> None:
     listing_id = await listing_in(State.in_review)
     _, version = await state_of(listing_id)
-    events_before = await AuditEvent.count()
     first, second = await login("reviewer"), await login("reviewer2")
+    events_before = await AuditEvent.count()
     url = f"/api/v1/listings/{listing_id}/transitions"
     requests = [
         first.post(url, json={"action": "recommend", "version": version})

@@ -50,7 +50,7 @@ async def test_provider_applies_and_downloads_a_certificate_that_verifies(
     # The form's content arrives through the provider API (the page's own fields are tested
     # elsewhere); then the provider checks and submits it on the page.
     row = await listing_row(listing_id)
-    token = next(c["value"] for c in await page.context.cookies() if c["name"] == "csrftoken")
+    token = next(c["value"] for c in await page.context.cookies() if c["name"] == "registry_csrf")
     saved = await page.request.put(
         f"/api/v1/listings/{listing_id}/form",
         data=json.dumps({"form": valid_application(), "version": row["version"]}),

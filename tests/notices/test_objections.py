@@ -138,7 +138,7 @@ async def test_uphold_marks_the_objection_and_rejects_in_one_step(db: object) ->
 
 async def _token(client: httpx.AsyncClient) -> str:
     await client.get("/notices")
-    return client.cookies["csrftoken"]
+    return client.cookies["registry_csrf"]
 
 
 async def test_notices_page_shows_running_notices(anonymous: httpx.AsyncClient) -> None:

@@ -20,7 +20,7 @@ CONTENT = "机构老师上课经常迟到半小时，还要求家长额外购买
 
 async def _token(client: httpx.AsyncClient, listing_id: int) -> str:
     await client.get(f"/complaints/new?listing={listing_id}")
-    return client.cookies["csrftoken"]
+    return client.cookies["registry_csrf"]
 
 
 async def test_provider_page_links_each_district_to_the_form(anonymous: httpx.AsyncClient) -> None:

@@ -295,7 +295,7 @@ async def test_reviewer_sees_and_decides_objections_on_the_detail_page(login, db
     reviewer = await login("reviewer")
     page = await reviewer.get(f"/bureau/listings/{listing_id}")
     assert "公示期异议（2）" in page.text and "王晓东" in page.text
-    token = reviewer.cookies["csrftoken"]
+    token = reviewer.cookies["registry_csrf"]
     empty = await reviewer.post(
         f"/bureau/objections/{first}/dismiss", data={"text": " ", "_csrf_token": token}
     )

@@ -9,7 +9,7 @@ from tests.cast import PASSWORD
 
 async def _csrf(client: httpx.AsyncClient, path: str = "/login") -> str:
     await client.get(path)
-    return client.cookies["csrftoken"]
+    return client.cookies["registry_csrf"]
 
 
 async def test_home_page_is_chinese(anonymous: httpx.AsyncClient) -> None:

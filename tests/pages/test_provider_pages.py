@@ -171,7 +171,7 @@ def test_field_names_parse_back_into_nested_json() -> None:
 
 async def _csrf(client: httpx.AsyncClient, path: str) -> str:
     await client.get(path)
-    return client.cookies["csrftoken"]
+    return client.cookies["registry_csrf"]
 
 
 async def test_signup_page_keeps_values_and_marks_the_bad_field(anonymous: Client) -> None:
