@@ -13,7 +13,6 @@ from litestar.params import FromPath, JSONBody
 from piccolo.apps.user.tables import BaseUser
 
 from registry.access.accounts import AccountError, Scope, create_user
-from registry.applications.identity import mask_resident_id, resident_id_problem, uscc_problem
 from registry.db import write_transaction
 from registry.tables import Organisation, ProviderKind
 from registry.web.security import SESSION_USER_KEY, provide_actor
@@ -22,6 +21,7 @@ from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import NotFound, Refused
+from workflows.identity import mask_resident_id, resident_id_problem, uscc_problem
 from workflows.states import Role
 
 PASSWORD_MIN = 8
