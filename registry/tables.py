@@ -23,6 +23,7 @@ from piccolo.table import Table
 from workflows.states import ExitReason, Role, State
 
 RESTRICT = OnDelete.restrict
+# Each table declares `id: Serial` for type checkers: Piccolo adds the primary key itself.
 
 
 def _choices(enum_type: type[Enum], name: str) -> type[Enum]:
@@ -46,6 +47,7 @@ class SchoolLevel(StrEnum):
 
 
 class District(Table):
+    id: Serial
     code = Varchar(length=6, unique=True, help_text="GB/T 2260 administrative division code")
     name = Varchar(length=32)
     inner_six = Boolean(default=False, help_text="One of the six inner districts (市内六区)")
@@ -53,6 +55,7 @@ class District(Table):
 
 
 class Category(Table):
+    id: Serial
     code = Varchar(length=32, unique=True)
     name = Varchar(length=32)
     position = Integer(default=0)
@@ -61,6 +64,7 @@ class Category(Table):
 class Organisation(Table):
     """A provider: an organisation (USCC) or an individual (resident ID, masked in public)."""
 
+    id: Serial
     kind = Varchar(length=16, choices=ProviderKind, default=ProviderKind.organisation)
     name = Varchar(length=128, index=True)
     uscc = Varchar(length=18, null=True, default=None, unique=True, help_text="统一社会信用代码")
@@ -76,6 +80,7 @@ class Organisation(Table):
 
 
 class School(Table):
+    id: Serial
     name = Varchar(length=128)
     district = ForeignKey(District, on_delete=RESTRICT)
     level = Varchar(length=16, choices=SchoolLevel, default=SchoolLevel.primary)
@@ -84,6 +89,7 @@ class School(Table):
 class Listing(Table):
     """A provider's standing on one district's whitelist; walks the lifecycle state machine."""
 
+    id: Serial
     organisation = ForeignKey(Organisation, on_delete=RESTRICT, index=True)
     district = ForeignKey(District, on_delete=RESTRICT, index=True)
     state = Varchar(length=32, choices=StateChoice, default=State.draft.value, index=True)
@@ -117,6 +123,7 @@ class Listing(Table):
 class FormSnapshot(Table):
     """The form exactly as submitted, once per submission (for "what changed since")."""
 
+    id: Serial
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     version = Integer(help_text="The listing's version after the submission")
     form = JSON(default={})
@@ -125,6 +132,7 @@ class FormSnapshot(Table):
 
 
 class Document(Table):
+    id: Serial
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     kind = Varchar(length=32)
     sha256 = Varchar(length=64, index=True)
@@ -141,6 +149,7 @@ class Document(Table):
 class Membership(Table):
     """A user's role and its scope: an organisation, a district or a school (city: none)."""
 
+    id: Serial
     user = ForeignKey(BaseUser, on_delete=OnDelete.cascade, index=True)
     role = Varchar(length=16, choices=RoleChoice)
     organisation = ForeignKey(Organisation, on_delete=RESTRICT, null=True, default=None)
@@ -176,6 +185,7 @@ class ObjectionStatus(StrEnum):
 class Objection(Table):
     """An objection lodged under a real name during a public notice (异议)."""
 
+    id: Serial
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     name = Varchar(length=64, help_text="Real name of the person, or of the organisation")
     organisation_name = Varchar(length=128, default="")
@@ -192,6 +202,7 @@ class Objection(Table):
 class ExpertScore(Table):
     """One reviewer's independent admission score (expert review, where policy asks for it)."""
 
+    id: Serial
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     reviewer = Integer(help_text="User id of the scoring reviewer")
     moderator = Boolean(default=False, help_text="The third reviewer deciding a disagreement")
@@ -207,6 +218,7 @@ class WhitelistEntry(Table):
     Written only by the engine, in the same transaction as the state change.
     """
 
+    id: Serial
     listing = ForeignKey(Listing, on_delete=OnDelete.cascade, unique=True)
     organisation_id = Integer()
     organisation_name = Varchar(length=128)
@@ -233,6 +245,7 @@ class WhitelistEntry(Table):
 class Engagement(Table):
     """A school's engagement of a listed provider for some courses in a term (合作项目)."""
 
+    id: Serial
     school = ForeignKey(School, on_delete=RESTRICT, index=True)
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     courses = JSON(default=[], help_text="Names of the engaged courses")
@@ -254,6 +267,7 @@ class Engagement(Table):
 class Rubric(Table):
     """The evaluation rubric in force: the city's default (scope "city") or a district's own."""
 
+    id: Serial
     scope = Varchar(length=6, unique=True, help_text='"city" or a district code')
     body = JSON(help_text="Valid against schemas/rubric.v1.json")
     updated_by = Integer(null=True, default=None)
@@ -268,6 +282,7 @@ class CycleStatus(StrEnum):
 class EvaluationCycle(Table):
     """A district's evaluation of its whitelist for one period (评估周期)."""
 
+    id: Serial
     district = ForeignKey(District, on_delete=RESTRICT, index=True)
     name = Varchar(length=64, help_text="e.g. 2026年秋季学期")
     term = Varchar(length=32, help_text="The engagement term whose schools give feedback")
@@ -285,6 +300,7 @@ class EvaluationCycle(Table):
 class SchoolFeedback(Table):
     """One engaged school's feedback and parent-survey tallies for a listing in a cycle."""
 
+    id: Serial
     key = Varchar(length=32, unique=True, help_text="cycle:engagement — once per pair")
     cycle = ForeignKey(EvaluationCycle, on_delete=RESTRICT, index=True)
     engagement = ForeignKey(Engagement, on_delete=RESTRICT)
@@ -310,6 +326,7 @@ class ComplaintStatus(StrEnum):
 class Complaint(Table):
     """A complaint by the public (a parent) about a listed provider (投诉)."""
 
+    id: Serial
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     content = Text()
     contact = Varchar(length=64, default="")
@@ -331,6 +348,7 @@ class Severity(StrEnum):
 class Incident(Table):
     """A safety incident reported by a school or a reviewer (安全事故)."""
 
+    id: Serial
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     severity = Varchar(length=16, choices=Severity)
     occurred_on = Date()
@@ -347,6 +365,7 @@ class Incident(Table):
 class Inspection(Table):
     """The bureau's on-site inspection of a listing in a cycle (现场检查)."""
 
+    id: Serial
     key = Varchar(length=32, unique=True, help_text="cycle:listing")
     cycle = ForeignKey(EvaluationCycle, on_delete=RESTRICT, index=True)
     listing = ForeignKey(Listing, on_delete=RESTRICT)
@@ -361,6 +380,7 @@ class Inspection(Table):
 class SelfReport(Table):
     """The provider's self-report for a cycle (自查报告)."""
 
+    id: Serial
     key = Varchar(length=32, unique=True, help_text="cycle:listing")
     cycle = ForeignKey(EvaluationCycle, on_delete=RESTRICT, index=True)
     listing = ForeignKey(Listing, on_delete=RESTRICT)
@@ -378,6 +398,7 @@ class ResultStatus(StrEnum):
 class EvaluationResult(Table):
     """A listing's score, grade and consequence in a cycle, with the breakdown behind them."""
 
+    id: Serial
     key = Varchar(length=32, unique=True, help_text="cycle:listing")
     cycle = ForeignKey(EvaluationCycle, on_delete=RESTRICT, index=True)
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)

@@ -2,7 +2,7 @@
 """Set up and run the registry on a bare machine (stdlib only: runs before anything is installed).
 
     python3 scripts/dev.py serve [registry serve args...]   # http://127.0.0.1:8000
-    python3 scripts/dev.py test  [pytest args...]            # ruff, then pytest
+    python3 scripts/dev.py test  [pytest args...]            # ruff, mypy, then pytest
 
 Both commands install the Debian packages the documents and browser tests need (when root;
 otherwise they say what to install), create `.venv` in the repository root, and install the
@@ -49,7 +49,8 @@ usage: python3 scripts/dev.py serve [registry serve args...]
 
   serve   set up, migrate, seed demo data if the database is empty, and run the
           server on http://127.0.0.1:8000 (extra args go to `registry serve`)
-  test    set up, run `ruff check .`, then pytest (extra args go to pytest)"""
+  test    set up, run `ruff check .`, then `mypy`, then pytest (extra args go to
+          pytest)"""
 
 
 class StepFailed(Exception):
@@ -371,6 +372,13 @@ def cmd_test(args: list[str], timings: dict[str, float]) -> int:
         run([venv_tool("ruff"), "check", "."], env=env, what="lint (ruff check .)")
     finally:
         timings["lint"] = time.monotonic() - started
+
+    say("types: mypy (strict on workflows/ and registry/access/, see [tool.mypy])")
+    started = time.monotonic()
+    try:
+        run([venv_tool("mypy")], env=env, what="type check (mypy)")
+    finally:
+        timings["types"] = time.monotonic() - started
 
     pytest = [str(VENV_PYTHON), "-m", "pytest", *args]
     say(f"tests: {shlex.join(['python', '-m', 'pytest', *args])}")

@@ -9,15 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
-
-from registry.tables import AuditEvent
-from workflows import timesource
+from workflows import storage, timesource
 from workflows.actors import Actor
 
 GENESIS = "0" * 64
-# Serialises appends on PostgreSQL (SQLite's immediate transaction already holds the write lock).
-_CHAIN_LOCK_KEY = 7_426_001
 HASHED_FIELDS = (
     "occurred_at",
     "actor_id",
@@ -64,11 +59,9 @@ async def append(
     occurred_at: datetime | None = None,
 ) -> int:
     """Add one event at the end of the chain; call inside the caller's write transaction."""
-    db = AuditEvent._meta.db
-    if isinstance(db, PostgresEngine):
-        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _CHAIN_LOCK_KEY)
-    last = await AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id, ascending=False).first()
-    prev_hash = last["hash"] if last else GENESIS
+    await storage.lock_audit_chain()
+    last_hash = await storage.last_audit_hash()
+    prev_hash = GENESIS if last_hash is None else last_hash
     event: dict[str, Any] = {
         "occurred_at": (occurred_at or timesource.now()).astimezone(UTC),
         "actor_id": actor_id,
@@ -83,10 +76,7 @@ async def append(
         "payload": dict(payload or {}),
     }
     digest = compute_hash(event, prev_hash)
-    rows = await AuditEvent.insert(AuditEvent(**event, prev_hash=prev_hash, hash=digest)).returning(
-        AuditEvent.id
-    )
-    return int(rows[0]["id"])
+    return await storage.insert_audit_event(event, prev_hash=prev_hash, digest=digest)
 
 
 async def record(actor: Actor, *, action: str, role: str, **details: Any) -> int:
@@ -116,13 +106,7 @@ async def verify(batch_size: int = 2000) -> Verification:
     checked = 0
     last_id = 0
     while True:
-        rows = await (
-            AuditEvent.select()
-            .where(AuditEvent.id > last_id)
-            .order_by(AuditEvent.id)
-            .limit(batch_size)
-            .output(load_json=True)
-        )
+        rows = await storage.audit_events_after(last_id, batch_size)
         if not rows:
             return Verification(checked=checked)
         for row in rows:

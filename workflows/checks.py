@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from registry.applications.identity import minimum_age_problem, resident_id_problem, uscc_problem
 from workflows.context import Context, Refusal
+from workflows.identity import minimum_age_problem, resident_id_problem, uscc_problem
 from workflows.subjects import subject_words
 from workflows.workdays import WorkCalendar
 

@@ -6,10 +6,11 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-from registry.tables import Listing
-from workflows import timesource
+from workflows import storage, timesource
 from workflows.actors import CLOCK
-from workflows.engine import Conflict, Refused, fire, local_today
+from workflows.engine import fire
+from workflows.errors import Conflict, Refused
+from workflows.timesource import local_today
 from workflows.transitions import CLOCK_TRANSITIONS
 
 log = logging.getLogger(__name__)
@@ -27,15 +28,12 @@ async def tick(now: datetime | None = None) -> Counter[str]:
     fired: Counter[str] = Counter()
     for transition in CLOCK_TRANSITIONS:
         assert transition.due is not None
-        due_column = Listing._meta.get_column_by_name(transition.due)
-        rows = await Listing.select(Listing.id).where(
-            Listing.state.is_in([s.value for s in transition.sources]) & (due_column < today)
-        )
-        for row in rows:
+        due = await storage.listings_due(transition.sources, transition.due, before=today)
+        for listing_id in due:
             try:
-                await fire(row["id"], transition.name, CLOCK, now=now)
+                await fire(listing_id, transition.name, CLOCK, now=now)
             except (Conflict, Refused) as refused:
-                log.info("clock skipped listing %s (%s): %s", row["id"], transition.name, refused)
+                log.info("clock skipped listing %s (%s): %s", listing_id, transition.name, refused)
                 continue
             fired[transition.name] += 1
     return fired

@@ -2,7 +2,7 @@
 
 `fire` checks scope, role, version, source state, reason and guards; then writes the new state,
 bumps `version`, appends the audit event and refreshes the public projection, all in one
-transaction.
+transaction. It reads and writes through `workflows.storage` and raises `workflows.errors`.
 """
 
 from __future__ import annotations
@@ -12,54 +12,32 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
-
-from registry.db import write_transaction
-from registry.public import projection
-from registry.tables import (
-    District,
-    Document,
-    Engagement,
-    ExpertScore,
-    FormSnapshot,
-    Listing,
-    Objection,
-    ObjectionStatus,
-)
-from workflows import audit, timesource
+from workflows import audit, storage, timesource
 from workflows.actors import Actor, Grant
 from workflows.context import Context, Refusal
+from workflows.errors import Conflict, Forbidden, NotFound, Refused, TransitionError
 from workflows.policy import calendar_for, effective_policy
 from workflows.states import LIVE_STATES, Role, State
 from workflows.timesource import local_today
 from workflows.transitions import TRANSITIONS, Transition
 
-
-class TransitionError(Exception):
-    """A refused transition; `status_code` is the HTTP status the API answers with."""
-
-    status_code = 422
-
-    def __init__(self, detail: str, errors: list[Refusal] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.errors = errors or []
-
-
-class NotFound(TransitionError):
-    status_code = 404
-
-
-class Forbidden(TransitionError):
-    status_code = 403
-
-
-class Conflict(TransitionError):
-    status_code = 409
-
-
-class Refused(TransitionError):
-    status_code = 422
+# What other modules import from here (the errors and local_today are re-exported, so callers
+# keep one import line for the engine's vocabulary).
+__all__ = [
+    "FACT_LOADERS",
+    "ActionOption",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "Outcome",
+    "Refused",
+    "TransitionError",
+    "build_context",
+    "district_policy",
+    "fire",
+    "local_today",
+    "options",
+]
 
 
 @dataclass(frozen=True)
@@ -87,60 +65,34 @@ class ActionOption:
         return not self.problems
 
 
-async def _load_listing(listing_id: int, lock: bool = False) -> dict[str, Any] | None:
-    query = Listing.select().where(Listing.id == listing_id).output(load_json=True)
-    if lock and isinstance(Listing._meta.db, PostgresEngine):
-        # Hold the row until commit, so a form save cannot slip between the guards (which
-        # checked this form) and the state write. SQLite's immediate transaction already
-        # excludes every other writer.
-        query = query.lock_rows()
-    return await query.first()
-
-
 async def _banned_until(listing: Mapping[str, Any]) -> date | None:
-    rows = await Listing.select(Listing.banned_until).where(
-        (Listing.organisation == listing["organisation"])
-        & (Listing.district == listing["district"])
-        & (Listing.id != listing["id"])
-        & Listing.banned_until.is_not_null()
+    ends = await storage.ban_ends(
+        listing["organisation"], listing["district"], other_than=listing["id"]
     )
-    return max((r["banned_until"] for r in rows), default=None)
+    return max(ends, default=None)
 
 
 async def _other_live_listing(listing: Mapping[str, Any]) -> bool:
-    live = [s.value for s in LIVE_STATES if s != State.draft]
-    return await Listing.exists().where(
-        (Listing.organisation == listing["organisation"])
-        & (Listing.district == listing["district"])
-        & (Listing.id != listing["id"])
-        & Listing.state.is_in(live)
+    live = [s for s in LIVE_STATES if s != State.draft]
+    return await storage.has_listing_in(
+        listing["organisation"], listing["district"], live, other_than=listing["id"]
     )
 
 
 async def _documents(listing: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return await Document.select().where(Document.listing == listing["id"])
+    return await storage.documents_of(listing["id"])
 
 
-async def _district(listing: Mapping[str, Any]) -> dict[str, Any]:
-    return (
-        await District.select(District.code, District.name, District.inner_six)
-        .where(District.id == listing["district"])
-        .first()
-    )
+async def _district(listing: Mapping[str, Any]) -> dict[str, Any] | None:
+    return await storage.district_of(listing["district"])
 
 
 async def _expert_scores(listing: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return await (
-        ExpertScore.select(ExpertScore.reviewer, ExpertScore.moderator, ExpertScore.total)
-        .where(ExpertScore.listing == listing["id"])
-        .order_by(ExpertScore.id)
-    )
+    return await storage.expert_scores_of(listing["id"])
 
 
 async def _pending_objections(listing: Mapping[str, Any]) -> int:
-    return await Objection.count().where(
-        (Objection.listing == listing["id"]) & (Objection.status == ObjectionStatus.pending.value)
-    )
+    return await storage.pending_objection_count(listing["id"])
 
 
 FACT_LOADERS: dict[str, Callable[[Mapping[str, Any]], Awaitable[Any]]] = {
@@ -168,13 +120,7 @@ def _scoped_grants(actor: Actor, listing: Mapping[str, Any]) -> list[Grant]:
 
 async def district_policy(district_id: int) -> dict[str, Any]:
     """The effective policy of one district: the city's defaults under its own overrides."""
-    district = await (
-        District.select(District.policy)
-        .where(District.id == district_id)
-        .output(load_json=True)
-        .first()
-    )
-    return effective_policy(district["policy"] if district else None)
+    return effective_policy(await storage.policy_overrides(district_id))
 
 
 async def build_context(
@@ -244,8 +190,8 @@ async def fire(
     """Apply one transition, or raise the TransitionError that says why not."""
     now = timesource.resolve(now)
     params = dict(params or {})
-    async with write_transaction(Listing._meta.db):
-        listing = await _load_listing(listing_id, lock=True)
+    async with storage.transaction():
+        listing = await storage.load_listing(listing_id, lock=True)
         if listing is None:
             raise _not_found()
         grants = _scoped_grants(actor, listing)
@@ -285,12 +231,7 @@ async def fire(
         updates.update(state=transition.target.value, version=new_version)
         if message:
             updates["provider_message"] = message
-        written = (
-            await Listing.update(updates)
-            .where((Listing.id == listing_id) & (Listing.version == listing["version"]))
-            .returning(Listing.id)
-        )
-        if not written:
+        if not await storage.write_listing(listing_id, listing["version"], updates):
             raise Conflict("该记录已被他人修改，请刷新后重试")
         event_id = await audit.record(
             actor,
@@ -305,38 +246,20 @@ async def fire(
             occurred_at=now,
         )
         if transition.target == State.exited:
-            await _mark_engagements_exited(listing_id, local_today(now))
+            # Running engagements show the exit date (the schools' notice), in this
+            # transaction so the exit and what schools are told cannot drift apart.
+            await storage.mark_engagements_exited(listing_id, local_today(now))
         if State.suspended in (state, transition.target) and state != transition.target:
-            await _mark_engagements_suspended(
+            # Running engagements show a suspension while it lasts (None when it ends).
+            await storage.mark_engagements_suspended(
                 listing_id, local_today(now) if transition.target == State.suspended else None
             )
         if transition.snapshot:
-            await FormSnapshot.insert(
-                FormSnapshot(
-                    listing=listing_id,
-                    version=new_version,
-                    form=listing["form"],
-                    form_schema=updates.get("form_schema", ""),
-                    submitted_at=now,
-                )
+            await storage.snapshot_form(
+                listing_id, new_version, listing["form"], updates.get("form_schema", ""), now
             )
-        await projection.refresh(listing_id)
+        await storage.refresh_projection(listing_id)
     return Outcome(listing_id, transition.name, state, transition.target, new_version, event_id)
-
-
-async def _mark_engagements_exited(listing_id: int, day: date) -> None:
-    """Running engagements of an exiting listing show the exit date (the schools' notice)."""
-    # Inside fire()'s transaction, so the exit and what schools are told cannot drift apart.
-    await Engagement.update({Engagement.provider_exited_on: day}).where(
-        (Engagement.listing == listing_id) & Engagement.provider_exited_on.is_null()
-    )
-
-
-async def _mark_engagements_suspended(listing_id: int, day: date | None) -> None:
-    """Running engagements show a suspension while it lasts (None when it ends)."""
-    await Engagement.update({Engagement.provider_suspended_on: day}).where(
-        (Engagement.listing == listing_id) & Engagement.provider_exited_on.is_null()
-    )
 
 
 def _payload(params: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:
@@ -352,7 +275,7 @@ def _payload(params: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str,
 async def options(listing_id: int, actor: Actor, now: datetime | None = None) -> list[ActionOption]:
     """The actions the actor's roles allow in the listing's state now, each with its blockers."""
     now = timesource.resolve(now)
-    listing = await _load_listing(listing_id)
+    listing = await storage.load_listing(listing_id)
     if listing is None:
         raise _not_found()
     grants = _scoped_grants(actor, listing)

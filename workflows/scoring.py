@@ -225,11 +225,12 @@ def rubric_problems(rubric: object) -> list[FieldError]:
                 FieldError(f"items[{index}].questions", "duplicate", "学校评价题目代码有重复")
             )
     weights = [Decimal(str(i["weight"])) for i in items if i["source"] in SCORE_SOURCES]
+    total_weight = sum(weights, Decimal(0))
     if not weights:
         problems.append(FieldError("items", "no_scored_item", "评估细则至少需要一个加权评分项"))
-    elif sum(weights) != HUNDRED:
+    elif total_weight != HUNDRED:
         problems.append(
-            FieldError("items", "weights", f"各评分项权重之和应为100，现为{_plain(sum(weights))}")
+            FieldError("items", "weights", f"各评分项权重之和应为100，现为{_plain(total_weight)}")
         )
     grades = rubric["grades"]
     if not grades["excellent"] > grades["good"] > grades["pass"]:
@@ -439,12 +440,12 @@ def evaluate(rubric: Mapping[str, Any], inputs: Inputs) -> Evaluation:
     vetoes = tuple(_vetoes(rubric, inputs))
     # Items scored zero for a missing input do not make a score on their own.
     has_data = any(line.inputs_present for line in scored)
+    score: Decimal | None = None
+    grade: str | None = None
     if has_data:
         total = sum((line.points for line in scored + deductions), Decimal(0))
-        score: Decimal | None = max(cents(total), Decimal("0.00"))
-        grade: str | None = grade_of(score, rubric["grades"])
-    else:
-        score, grade = None, None
+        score = max(cents(total), Decimal("0.00"))
+        grade = grade_of(score, rubric["grades"])
     consequence, reason, explanation = consequence_for(
         rubric, score, grade, vetoes, inputs.rectified_last_cycle
     )

@@ -131,7 +131,7 @@ EXIT_REASON_LABELS: dict[ExitReason, str] = {
 
 def exit_reason_label(code: str | None) -> str:
     """The Chinese name of an exit reason code; "" for none, an unknown code as stored."""
-    if code in ExitReason.__members__:
+    if code is not None and code in ExitReason.__members__:
         return EXIT_REASON_LABELS[ExitReason(code)]
     return code or ""
 

@@ -27,9 +27,11 @@ def resolve(moment: datetime | None) -> datetime:
 
 def local_today(moment: datetime | None = None) -> date:
     """The calendar day of `moment` (default: now) in the registry's time zone."""
-    from registry.settings import get_settings  # settings read the environment once, lazily
+    # Imported on first use: storage brings in the settings and the database layer, which
+    # itself reads this module.
+    from workflows.storage import timezone_name
 
-    return resolve(moment).astimezone(ZoneInfo(get_settings().timezone)).date()
+    return resolve(moment).astimezone(ZoneInfo(timezone_name())).date()
 
 
 @contextmanager

@@ -96,7 +96,15 @@ async def create_user(
             active=True,
             admin=role in ADMIN_ROLES,
         )
-        await Membership.insert(Membership(user=user.id, role=role.value, **ids))
+        await Membership.insert(
+            Membership(
+                user=user.id,
+                role=role.value,
+                organisation=ids.get("organisation"),
+                district=ids.get("district"),
+                school=ids.get("school"),
+            )
+        )
     return int(user.id)
 
 

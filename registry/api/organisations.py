@@ -14,7 +14,6 @@ from piccolo.apps.user.tables import BaseUser
 
 from registry.access.accounts import AccountError, Scope, create_user
 from registry.access.passwords import password_problems
-from registry.applications.identity import mask_resident_id, resident_id_problem, uscc_problem
 from registry.db import write_transaction
 from registry.tables import Organisation, ProviderKind
 from registry.web.security import begin_session, provide_actor
@@ -23,6 +22,7 @@ from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import NotFound, Refused
+from workflows.identity import mask_resident_id, resident_id_problem, uscc_problem
 from workflows.states import Role
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import date
 
-# The check computations live in registry.applications.identity; the demo only generates numbers.
-from registry.applications.identity import (
+# The check computations live in workflows.identity; the demo only generates numbers.
+from workflows.identity import (
     USCC_CHARSET,
     is_valid_resident_id,
     is_valid_uscc,

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from registry.applications.identity import uscc_problem
 from registry.importing.reading import ImportFileError, RawRow
+from workflows.identity import uscc_problem
 
 NAME_MAX = 128
 # Header words (normalised: NFKC, no spaces, lower case) → our field.

@@ -53,8 +53,6 @@ COLUMNS = (
 class RateLimited(TransitionError):
     """Too many complaints from one address; `retry_after` in seconds."""
 
-    status_code = 429
-
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after

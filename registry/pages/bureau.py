@@ -18,7 +18,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from registry import review
-from registry.applications.identity import mask_resident_id
 from registry.notices import objections
 from registry.pages.common import page_actor, redirect, render
 from registry.reference import CATEGORY_LABELS
@@ -28,6 +27,7 @@ from workflows import engine
 from workflows.actors import Actor
 from workflows.checks import GRADE_BANDS
 from workflows.engine import NotFound, TransitionError
+from workflows.identity import mask_resident_id
 from workflows.states import Role, State
 from workflows.transitions import TRANSITIONS
 

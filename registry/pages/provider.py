@@ -41,6 +41,7 @@ from registry.pages.formrender import (
 from registry.schools.engagements import engagements_of_organisation
 from registry.settings import get_settings
 from registry.tables import District, Listing
+from registry.web.errors import status_of
 from registry.web.security import begin_session
 from schemas import APPLICATION, load_schema, validate
 from workflows import engine
@@ -249,7 +250,7 @@ async def application_form(
     try:
         await engine.fire(listing_id, action, actor, version=version)
     except TransitionError as refused:
-        status = refused.status_code
+        status = status_of(refused)
         problems = [e.as_dict() for e in refused.errors]
         return await _application(
             actor, listing_id, problems=problems, status=status, refused=refused.detail

@@ -13,8 +13,9 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from registry.access.accounts import AccountError
+from registry.oversight.complaints import RateLimited
 from registry.pages.common import LoginRequired, render
-from workflows.engine import Conflict, Forbidden, NotFound, Refused, TransitionError
+from workflows.errors import Conflict, Forbidden, NotFound, Refused, TransitionError
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +33,19 @@ STATUS_DETAIL = {
 }
 
 
-# What each refusal of the domain means in HTTP: the one place the two vocabularies meet.
+# What each refusal of the domain means in HTTP: the one place the two vocabularies meet (the
+# domain's errors carry no status of their own). A subclass answers as its nearest listed kind.
 STATUS_OF: dict[type[TransitionError], int] = {
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,
     Refused: 422,
+    RateLimited: 429,
 }
 
 
 def status_of(error: TransitionError) -> int:
-    """The HTTP status that answers a domain refusal."""
+    """The HTTP status that answers a domain refusal (422 for a bare TransitionError)."""
     for kind in type(error).__mro__:
         if kind in STATUS_OF:
             return STATUS_OF[kind]

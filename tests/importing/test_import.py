@@ -12,7 +12,6 @@ import httpx
 from openpyxl import Workbook
 from piccolo.engine.base import Engine
 
-from registry.applications.identity import uscc_check_char
 from registry.importing import import_whitelist, name_key
 from registry.tables import AuditEvent, Listing, Organisation, WhitelistEntry
 from tests.api import conftest as api_fixtures
@@ -20,6 +19,7 @@ from tests.cast import BINHAI, CAST, HEPING
 from tests.cli_runner import registry
 from workflows import timesource
 from workflows.audit import verify
+from workflows.identity import uscc_check_char
 
 login = api_fixtures.login  # the API's login fixture: the same session serves the pages
 

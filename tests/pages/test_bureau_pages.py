@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 
 from registry import review
-from registry.applications.identity import mask_resident_id
 from registry.tables import District, Document, Listing, Membership
 from tests.api import conftest as api_fixtures
 from tests.cast import CAST, HEPING, T0, actor, listing_in, listing_row
 from tests.factories import COACH_ID, state_of, step, valid_application
 from workflows import timesource
+from workflows.identity import mask_resident_id
 from workflows.states import Role, State
 
 login = api_fixtures.login  # the API's login fixture: the same session serves the pages

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from registry.applications.identity import (
+from tests.factories import ASSISTANT_ID, COACH_ID, INDIVIDUAL_ID, USCC
+from workflows.identity import (
     is_valid_resident_id,
     is_valid_uscc,
     mask_resident_id,
@@ -16,7 +17,6 @@ from registry.applications.identity import (
     uscc_check_char,
     uscc_problem,
 )
-from tests.factories import ASSISTANT_ID, COACH_ID, INDIVIDUAL_ID, USCC
 
 TODAY = date(2026, 3, 2)
 

@@ -1,0 +1,223 @@
+"""Where the workflow reaches the database: the only module in workflows/ that imports registry.
+
+Small named queries, no decisions: the engine, the clock and the audit trail decide what to
+read and write, and when; this module knows how the rows are stored. Every write here runs
+inside the caller's transaction (`transaction()`), so a state, its audit event and the public
+projection still commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
+from typing import Any
+
+from piccolo.columns import Column
+from piccolo.engine.postgres import PostgresEngine
+
+from registry.db import write_transaction
+from registry.public import projection
+from registry.settings import get_settings
+from registry.tables import (
+    AuditEvent,
+    District,
+    Document,
+    Engagement,
+    ExpertScore,
+    FormSnapshot,
+    Listing,
+    Objection,
+    ObjectionStatus,
+)
+from workflows.states import State
+
+Row = dict[str, Any]
+
+# Serialises audit appends on PostgreSQL (SQLite's immediate transaction already holds the
+# write lock).
+_CHAIN_LOCK_KEY = 7_426_001
+
+
+def timezone_name() -> str:
+    """The registry's time zone (an IANA name), from the settings."""
+    return get_settings().timezone
+
+
+def transaction() -> AbstractAsyncContextManager[object]:
+    """A write transaction for read-then-write work (immediate on SQLite)."""
+    opened: AbstractAsyncContextManager[object] = write_transaction(Listing._meta.db)
+    return opened
+
+
+# --- listings -------------------------------------------------------------------------------
+
+
+async def load_listing(listing_id: int, *, lock: bool = False) -> Row | None:
+    """One listing row with its JSON decoded; `lock` holds the row until commit on PostgreSQL."""
+    query = Listing.select().where(Listing.id == listing_id).output(load_json=True)
+    if lock and isinstance(Listing._meta.db, PostgresEngine):
+        # Hold the row until commit, so a form save cannot slip between the guards (which
+        # checked this form) and the state write. SQLite's immediate transaction already
+        # excludes every other writer.
+        query = query.lock_rows()
+    return await query.first()
+
+
+async def ban_ends(organisation_id: int, district_id: int, *, other_than: int) -> list[date]:
+    """The end dates of bans on the provider's other listings in the district."""
+    rows = await Listing.select(Listing.banned_until).where(
+        (Listing.organisation == organisation_id)
+        & (Listing.district == district_id)
+        & (Listing.id != other_than)
+        & Listing.banned_until.is_not_null()
+    )
+    return [row["banned_until"] for row in rows]
+
+
+async def has_listing_in(
+    organisation_id: int, district_id: int, states: Iterable[State], *, other_than: int
+) -> bool:
+    """Whether the provider has another listing in the district in one of `states`."""
+    return await Listing.exists().where(
+        (Listing.organisation == organisation_id)
+        & (Listing.district == district_id)
+        & (Listing.id != other_than)
+        & Listing.state.is_in([state.value for state in states])
+    )
+
+
+async def write_listing(listing_id: int, expected_version: int, updates: Mapping[str, Any]) -> bool:
+    """Write `updates` if the listing is still at `expected_version`; False when it moved on."""
+    values: dict[Column | str, Any] = {name: value for name, value in updates.items()}
+    written = (
+        await Listing.update(values)
+        .where((Listing.id == listing_id) & (Listing.version == expected_version))
+        .returning(Listing.id)
+    )
+    return bool(written)
+
+
+async def listings_due(states: Iterable[State], due_column: str, before: date) -> list[int]:
+    """Ids of listings in one of `states` whose date column `due_column` is before `before`."""
+    column = Listing._meta.get_column_by_name(due_column)
+    rows = await Listing.select(Listing.id).where(
+        Listing.state.is_in([state.value for state in states]) & (column < before)
+    )
+    return [row["id"] for row in rows]
+
+
+async def snapshot_form(
+    listing_id: int, version: int, form: Any, form_schema: str, submitted_at: datetime
+) -> None:
+    """Keep the form exactly as submitted, under the listing's new version."""
+    await FormSnapshot.insert(
+        FormSnapshot(
+            listing=listing_id,
+            version=version,
+            form=form,
+            form_schema=form_schema,
+            submitted_at=submitted_at,
+        )
+    )
+
+
+async def refresh_projection(listing_id: int) -> None:
+    """Make the listing's public whitelist row match its state."""
+    await projection.refresh(listing_id)
+
+
+# --- what a listing's guards read -----------------------------------------------------------
+
+
+async def documents_of(listing_id: int) -> list[Row]:
+    """The listing's uploaded documents."""
+    return await Document.select().where(Document.listing == listing_id)
+
+
+async def district_of(district_id: int) -> Row | None:
+    """A district's code, name and inner six digits."""
+    return (
+        await District.select(District.code, District.name, District.inner_six)
+        .where(District.id == district_id)
+        .first()
+    )
+
+
+async def policy_overrides(district_id: int) -> dict[str, Any] | None:
+    """A district's own policy overrides (None when it has none or does not exist)."""
+    district = await (
+        District.select(District.policy)
+        .where(District.id == district_id)
+        .output(load_json=True)
+        .first()
+    )
+    return district["policy"] if district else None
+
+
+async def expert_scores_of(listing_id: int) -> list[Row]:
+    """The listing's expert scores (reviewer, moderator, total), in the order given."""
+    return await (
+        ExpertScore.select(ExpertScore.reviewer, ExpertScore.moderator, ExpertScore.total)
+        .where(ExpertScore.listing == listing_id)
+        .order_by(ExpertScore.id)
+    )
+
+
+async def pending_objection_count(listing_id: int) -> int:
+    """How many objections to the listing await a decision."""
+    count: int = await Objection.count().where(
+        (Objection.listing == listing_id) & (Objection.status == ObjectionStatus.pending.value)
+    )
+    return count
+
+
+# --- engagements ----------------------------------------------------------------------------
+
+
+async def mark_engagements_exited(listing_id: int, day: date) -> None:
+    """Running engagements of the listing (not yet marked exited) show `day` as its exit."""
+    await Engagement.update({Engagement.provider_exited_on: day}).where(
+        (Engagement.listing == listing_id) & Engagement.provider_exited_on.is_null()
+    )
+
+
+async def mark_engagements_suspended(listing_id: int, day: date | None) -> None:
+    """Running engagements of the listing show `day` as its suspension (None clears it)."""
+    await Engagement.update({Engagement.provider_suspended_on: day}).where(
+        (Engagement.listing == listing_id) & Engagement.provider_exited_on.is_null()
+    )
+
+
+# --- the audit chain ------------------------------------------------------------------------
+
+
+async def lock_audit_chain() -> None:
+    """Hold the chain's end until commit, so two appends cannot both follow the same event."""
+    if isinstance(AuditEvent._meta.db, PostgresEngine):
+        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _CHAIN_LOCK_KEY)
+
+
+async def last_audit_hash() -> str | None:
+    """The hash of the chain's newest event (None while the chain is empty)."""
+    last = await AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id, ascending=False).first()
+    return last["hash"] if last else None
+
+
+async def insert_audit_event(event: Mapping[str, Any], *, prev_hash: str, digest: str) -> int:
+    """Store one audit event with its chain links; return its id."""
+    rows = await AuditEvent.insert(AuditEvent(**event, prev_hash=prev_hash, hash=digest)).returning(
+        AuditEvent.id
+    )
+    return int(rows[0]["id"])
+
+
+async def audit_events_after(last_id: int, limit: int) -> list[Row]:
+    """Up to `limit` audit events after `last_id`, in chain order, JSON decoded."""
+    return await (
+        AuditEvent.select()
+        .where(AuditEvent.id > last_id)
+        .order_by(AuditEvent.id)
+        .limit(limit)
+        .output(load_json=True)
+    )
