@@ -14,11 +14,10 @@ from registry.oversight import complaints
 from registry.oversight.complaints import RateLimited
 from registry.tables import ComplaintStatus
 from registry.web.errors import error_response
+from registry.web.limits import COMPLAINT_MAX_BODY
 from registry.web.security import client_address, provide_actor
 from workflows.actors import Actor
 
-# Bounds the body before it is parsed: the longest valid complaint is about 6 KiB of UTF-8.
-COMPLAINT_MAX_BODY = 16 * 1024
 _ACTOR = {"actor": Provide(provide_actor)}
 
 

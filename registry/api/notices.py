@@ -24,12 +24,10 @@ from registry.notices import objections
 from registry.notices.objections import ObjectionError
 from registry.tables import Objection
 from registry.web.errors import error_response
+from registry.web.limits import OBJECTION_MAX_BODY
 from registry.web.security import client_address, provide_actor
 from workflows.actors import Actor
 from workflows.engine import local_today
-
-# Bounds the body before it is parsed: the longest valid objection is about 7 KiB of UTF-8.
-OBJECTION_MAX_BODY = 16 * 1024
 
 
 class CourseOut(msgspec.Struct):

@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 from registry.documents.render import attachment
 from registry.public.exports import FORMATS, export_whitelist
 from registry.public.exports import changes_since as feed
-from registry.public.history import on_whitelist_on, timezone
+from registry.public.history import on_whitelist_on, parse_day, parse_moment
 from registry.web.errors import error_response
 from workflows.engine import local_today
 
@@ -55,25 +55,6 @@ def _bad(field: str, message: str) -> Response[Any]:
     return error_response(
         400, "请求参数不正确", [{"field": field, "code": "invalid", "message": message}]
     )
-
-
-def parse_day(text: str | None) -> date | None:
-    """A YYYY-MM-DD date, or None when missing or malformed."""
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def parse_moment(text: str | None) -> datetime | None:
-    """An ISO-8601 time (naive means Asia/Shanghai), or None when missing or malformed."""
-    try:
-        moment = datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone())
-    return moment
 
 
 Codes = Annotated[list[str] | None, QueryParameter(description="Repeatable")]

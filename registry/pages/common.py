@@ -101,3 +101,8 @@ def first_by_field(problems: Iterable[Any]) -> dict[str, str]:
 def redirect(path: str) -> Redirect:
     """A 303 after a form post, so reloading does not post again."""
     return Redirect(path, status_code=303)
+
+
+def form_text(form: Any, name: str) -> str:
+    """A posted field as text ("" when it was not sent)."""
+    return str(form.get(name) or "")

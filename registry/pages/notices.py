@@ -12,12 +12,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from registry.api.notices import OBJECTION_MAX_BODY
 from registry.documents.notice import NoticeEntry, running_notices
 from registry.notices import objections
 from registry.notices.objections import ObjectionError, ObjectionIn
 from registry.pages.common import maybe_actor, redirect, render
 from registry.tables import District
+from registry.web.limits import OBJECTION_MAX_BODY
 from registry.web.security import client_address
 
 FIELDS = ("name", "organisation_name", "contact", "facts")

@@ -8,12 +8,11 @@ from litestar import Request, get
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from registry.api.public import parse_day
 from registry.evaluation.published import latest_confirmed_by_listing
 from registry.notices.certificates import verify_code
 from registry.pages.common import maybe_actor, render
 from registry.public.exports import whitelist_rows
-from registry.public.history import on_whitelist_on, organisation_history
+from registry.public.history import on_whitelist_on, organisation_history, parse_day
 from registry.reference import CATEGORY_LABELS
 from registry.tables import District, Organisation, WhitelistEntry
 from workflows.checks import GRADE_BANDS

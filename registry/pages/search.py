@@ -6,14 +6,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, get
-from litestar.exceptions import ValidationException
 from litestar.response import Template
 
-from registry.api.whitelist import GRADE_BANDS, make_filters, run_search
 from registry.pages.common import maybe_actor, render
 from registry.public.search import Sort
+from registry.public.search.service import BadFilter, make_filters, run_search
 from registry.reference import CATEGORIES
 from registry.tables import District
+from workflows.checks import GRADE_BANDS
 from workflows.scoring import GRADE_LABELS
 
 PAGE_SIZE = 20
@@ -75,7 +75,7 @@ async def search_page(request: Request[Any, Any, Any]) -> Template:
             params["grade"],
             {"1": True, "0": False}.get(params["rectifying"]),
         )
-    except ValidationException:  # a reversed fee range: search without the fee filter
+    except BadFilter:  # a reversed fee range: search without the fee filter
         params["fee_min"] = params["fee_max"] = None
         filters = make_filters(
             params["district"], params["category"], None, None, None, params["grade"], None

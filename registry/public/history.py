@@ -44,6 +44,25 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(timezone()).date()
 
 
+def parse_day(text: str | None) -> date | None:
+    """A YYYY-MM-DD date (the as-of question), or None when missing or malformed."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    """An ISO-8601 time (naive means Asia/Shanghai), or None when missing or malformed."""
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone())
+    return moment
+
+
 def end_of_day(day: date) -> datetime:
     """The first instant after `day` ends in Asia/Shanghai, in UTC (an exclusive bound)."""
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=timezone()).astimezone(UTC)

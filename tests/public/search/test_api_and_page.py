@@ -111,3 +111,17 @@ async def test_page_filters_by_the_latest_grade_and_shows_it(
     assert '<option value="good" selected>良好</option>' in page.text
     unknown = await anonymous.get("/", params={"grade": "A+"})
     assert unknown.status_code == 200 and "共找到 <strong>4</strong> 家机构" in unknown.text
+
+
+async def test_page_drops_a_reversed_fee_range_instead_of_refusing(
+    anonymous: httpx.AsyncClient,
+) -> None:
+    await build_world()
+    everyone = await anonymous.get("/", params={"sort": "name"})
+    reversed_range = await anonymous.get(
+        "/", params={"sort": "name", "fee_min": "300", "fee_max": "100"}
+    )
+    assert reversed_range.status_code == 200
+    total = everyone.text.split("共找到 <strong>")[1].split("</strong>")[0]
+    assert f"共找到 <strong>{total}</strong> 家机构" in reversed_range.text
+    assert 'name="fee_min" min="0" value=""' in reversed_range.text

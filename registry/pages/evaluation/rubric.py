@@ -1,0 +1,180 @@
+"""The evaluation rubric: the one in force for a district, previewing, saving or resetting it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from registry.evaluation import preview, rubrics
+from registry.pages.common import redirect, render
+from registry.pages.evaluation.common import (
+    DONE_MESSAGES,
+    PAGE,
+    district_query,
+    score_text,
+    staff_district,
+)
+from registry.web.errors import status_of
+from workflows.actors import Actor
+from workflows.context import Refusal
+from workflows.engine import NotFound, Refused, TransitionError
+from workflows.scoring import SEVERITY_LABELS, SOURCE_LABELS, TALLY_LABELS, Consequence, Evaluation
+from workflows.states import exit_reason_label
+
+SCOPE_LABELS = {"city": "市级细则", "default": "默认（市级默认细则）"}
+
+
+def _rubric_view(body: dict[str, Any]) -> dict[str, Any]:
+    """The rubric's parts as the page's tables show them (tolerant of odd stored data)."""
+    items = []
+    for item in body.get("items") or []:
+        source = item.get("source", "")
+        if source == "upheld_complaints":
+            rule = f"每件扣{item.get('per_complaint')}分，最多扣{item.get('cap')}分"
+        elif source == "safety_incidents":
+            per = item.get("per_severity") or {}
+            rule = "、".join(f"{SEVERITY_LABELS.get(k, k)}每起扣{v}分" for k, v in per.items())
+            rule += f"，最多扣{item.get('cap')}分"
+        else:
+            rule = (
+                "缺少数据时按0分计"
+                if item.get("when_missing") == "zero"
+                else "缺少数据时本项不计，权重按比例分给其他评分项"
+            )
+            if source == "parent_satisfaction":
+                points = item.get("points") or {}
+                rule += "；每份问卷：" + "、".join(
+                    f"{TALLY_LABELS.get(k, k)}{v}分" for k, v in points.items()
+                )
+            if source == "self_report":
+                rule += f"；按时完整100分，逾期{item.get('late_score')}分，不完整0分"
+        items.append(
+            {
+                **item,
+                "source_label": SOURCE_LABELS.get(source, source),
+                "rule": rule,
+                "scored": "weight" in item,
+            }
+        )
+    questions = [q for item in items for q in item.get("questions") or []]
+    return {
+        "name": body.get("name", ""),
+        "items": items,
+        "questions": questions,
+        "grades": body.get("grades") or {},
+        "satisfaction": body.get("satisfaction") or {},
+        "rectification_below": body.get("rectification_below"),
+        "veto": body.get("veto") or {},
+    }
+
+
+def _outcome(evaluation: Evaluation) -> dict[str, str]:
+    return {
+        "score": score_text(evaluation.score_centi),
+        "grade": evaluation.grade_label,
+        "consequence": evaluation.consequence.label,
+        "exit_reason": exit_reason_label(
+            evaluation.exit_reason.value if evaluation.exit_reason else None
+        ),
+    }
+
+
+async def _rubric_page(actor: Actor, code: str, status_code: int = 200, **extra: Any) -> Template:
+    district, districts = await staff_district(actor, code)
+    body, scope = await rubrics.rubric_in_force(district["code"])
+    scope_label = "本区细则" if scope == district["code"] else SCOPE_LABELS.get(scope, scope)
+    return render(
+        "evaluation/bureau_rubric.html",
+        actor,
+        status_code=status_code,
+        district=district,
+        districts=districts,
+        query=district_query(district, districts),
+        rubric=_rubric_view(body),
+        scope=scope,
+        scope_label=scope_label,
+        own=scope == district["code"],
+        may_edit=rubrics.may_edit(actor, district["id"]),
+        text=extra.pop("text", None) or json.dumps(body, ensure_ascii=False, indent=2),
+        errors=extra.pop("errors", []),
+        **extra,
+    )
+
+
+@get("/bureau/rubric", include_in_schema=False, dependencies=PAGE)
+async def rubric_page(
+    actor: NamedDependency[Actor], district: FromQuery[str] = "", done: FromQuery[str] = ""
+) -> Template:
+    """The rubric in force for the district, and for its editors the form to change it."""
+    return await _rubric_page(actor, district, flash=DONE_MESSAGES.get(done))
+
+
+def _parsed(text: str) -> object:
+    """The textarea's JSON, or a refusal saying where it stops being JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        message = f"JSON 格式有误：第{error.lineno}行第{error.colno}列附近（{error.msg}）"
+        raise Refused(message, [Refusal("body", "json", message)]) from error
+
+
+@post("/bureau/rubric", include_in_schema=False, dependencies=PAGE)
+async def rubric_post(
+    actor: NamedDependency[Actor], request: Request[Any, Any, Any]
+) -> Template | Redirect:
+    """Save, preview or reset the district's rubric (the button pressed says which)."""
+    form = await request.form()
+    district, _ = await staff_district(actor, str(form.get("district", "")).strip())
+    code = district["code"]
+    action = str(form.get("action", ""))
+    text = str(form.get("body", ""))
+    back = "/bureau/rubric?" + urlencode(
+        {"district": code, "done": "saved" if action == "save" else "reset"}
+    )
+    try:
+        if action == "reset":
+            await rubrics.reset_rubric(actor, code)
+            return redirect(back)
+        body = _parsed(text)
+        if action == "preview":
+            found = await preview.preview_rubric(actor, code, body)
+            changes = [
+                {
+                    "listing_id": c.listing_id,
+                    "organisation_name": c.organisation_name,
+                    "current": _outcome(c.current),
+                    "candidate": _outcome(c.candidate),
+                    "would_exit": c.candidate.consequence == Consequence.exit,
+                }
+                for c in found.changes
+            ]
+            return await _rubric_page(
+                actor,
+                code,
+                text=text,
+                preview={"cycle": found.cycle, "evaluated": found.evaluated, "changes": changes},
+            )
+        await rubrics.save_rubric(actor, code, body)
+    except TransitionError as error:
+        if isinstance(error, NotFound):
+            raise
+        problems = [(e.field, e.message) for e in error.errors] or [("", error.detail)]
+        return await _rubric_page(
+            actor,
+            code,
+            status_of(error),
+            text=text,
+            errors=problems,
+            flash=error.detail,
+            flash_kind="error",
+        )
+    return redirect(back)
+
+
+ROUTES: list[Any] = [rubric_page, rubric_post]

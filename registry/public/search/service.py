@@ -1,0 +1,111 @@
+"""What the whitelist API and the search page share: filters from plain values, and a search
+whose items carry their highlighted name and courses.
+
+No HTTP here: a bad filter is a `BadFilter` naming the field; each adapter answers it its way.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from registry.public.search import Filters, Result, Sort, search
+from registry.public.search.tokens import Query, highlight, parse_query
+from workflows.checks import GRADE_BANDS
+
+
+class BadFilter(ValueError):
+    """A filter that cannot be applied: an unknown grade band or a reversed fee range."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class Highlight(msgspec.Struct):
+    name: str
+    courses: list[str]
+
+
+class WhitelistItem(msgspec.Struct):
+    id: int
+    organisation_id: int
+    name: str
+    provider_kind: str
+    district: str
+    district_name: str
+    categories: list[str]
+    state: str
+    rectifying: bool
+    courses: list[str]
+    grade_bands: list[str]
+    fee_min: int | None
+    fee_max: int | None
+    latest_grade: str | None
+    listed_at: datetime | None
+    valid_until: date | None
+    highlight: Highlight
+
+
+def make_filters(
+    district: list[str] | None,
+    category: list[str] | None,
+    grade_band: str | None,
+    fee_min: int | None,
+    fee_max: int | None,
+    grade: str | None,
+    rectifying: bool | None,
+) -> Filters:
+    """Filters from plain values (blanks dropped); BadFilter for an unknown grade band or a
+    reversed fee range."""
+    if grade_band and grade_band not in GRADE_BANDS:
+        raise BadFilter("grade_band")
+    if fee_min is not None and fee_max is not None and fee_min > fee_max:
+        raise BadFilter("fee_min")
+    return Filters(
+        districts=[d for d in district or [] if d],
+        categories=[c for c in category or [] if c],
+        grade_band=grade_band or None,
+        fee_min=fee_min,
+        fee_max=fee_max,
+        grade=grade or None,
+        rectifying=rectifying,
+    )
+
+
+def to_item(row: dict[str, Any], query: Query) -> WhitelistItem:
+    """One result for the API and the page."""
+    courses = [c for c in (row["courses"] or "").split("\n") if c]
+    return WhitelistItem(
+        id=row["listing_id"],
+        organisation_id=row["organisation_id"],
+        name=row["organisation_name"],
+        provider_kind=row["provider_kind"],
+        district=row["district_code"],
+        district_name=row["district_name"],
+        categories=(row["categories"] or "").split(),
+        state=row["state"],
+        rectifying=row["rectifying"],
+        courses=courses,
+        grade_bands=(row["grade_bands"] or "").split(),
+        fee_min=row["fee_min"],
+        fee_max=row["fee_max"],
+        latest_grade=row["latest_grade"],
+        listed_at=row["listed_at"],
+        valid_until=row["valid_until"],
+        highlight=Highlight(
+            name=str(highlight(row["organisation_name"], query)),
+            courses=[str(highlight(c, query)) for c in courses],
+        ),
+    )
+
+
+async def run_search(
+    q: str, filters: Filters, sort: Sort, page: int, page_size: int
+) -> tuple[Result, list[WhitelistItem]]:
+    """The search and its items, shared by the API and the page."""
+    result = await search(q, filters, sort, page, page_size)
+    query = parse_query(q)
+    return result, [to_item(row, query) for row in result.items]
