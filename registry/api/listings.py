@@ -12,7 +12,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from registry.access.visibility import visible_listings
-from registry.api.applications import ApplicationOut, DraftIn, application_out, create_draft
+from registry.api.applications import ApplicationOut, DraftIn, application_out
+from registry.applications.drafts import create_draft
 from registry.tables import Listing
 from registry.web.errors import error_response
 from registry.web.security import provide_actor
