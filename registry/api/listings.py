@@ -12,12 +12,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from registry.access.visibility import visible_listings
-from registry.api.applications import ApplicationOut, DraftIn, application_out, create_draft
+from registry.api.applications import ApplicationOut, DraftIn, application_out
+from registry.applications.drafts import create_draft
 from registry.tables import Listing
 from registry.web.errors import error_response
 from registry.web.security import provide_actor
 from workflows import engine
 from workflows.actors import Actor
+from workflows.inputs import transition_input
 from workflows.states import Role, State, exit_reason_label
 
 # Roles that may read the application form (it holds staff ID numbers).
@@ -70,6 +72,8 @@ class TransitionIn(msgspec.Struct):
     message: str = ""
     exit_reason: str | None = None
     due: str | None = None  # request_supplement: a deadline other than the policy's default
+    # request_supplement: what the provider must add or correct, one item each (the page's list)
+    supplement_items: list[str] = []
 
 
 class ActionOut(msgspec.Struct):
@@ -230,19 +234,22 @@ class ListingController(Controller):
         self, actor: NamedDependency[Actor], listing_id: FromPath[int], data: JSONBody[TransitionIn]
     ) -> ListingOut:
         """Fire one transition: 403 role, 404 scope, 409 stale version, 422 refused."""
-        params = {
-            key: value
-            for key, value in (("exit_reason", data.exit_reason), ("due", data.due))
-            if value
-        }
+        shaped = transition_input(
+            data.action,
+            reason=data.reason,
+            message=data.message,
+            supplement_items=data.supplement_items,
+            due=data.due,
+            exit_reason=data.exit_reason,
+        )
         await engine.fire(
             listing_id,
             data.action,
             actor,
             version=data.version,
-            reason=data.reason,
-            message=data.message,
-            params=params,
+            reason=shaped.reason,
+            message=shaped.message,
+            params=shaped.params,
         )
         row = await _visible_row(listing_id, actor)
         return _out(row, with_form=False)

@@ -1,1 +1,1 @@
-"""A provider's side of an application: identity checks, uploaded files, the inbox."""
+"""A provider's side of an application: drafts, forms, documents, sign-up, identity, inbox."""

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from registry.access.accounts import ADMIN_ROLES, Scope, actor_for, create_user
+from registry.applications.drafts import create_listing
 from registry.db import write_transaction
 from registry.demo.evaluation import seed_evaluations
 from registry.demo.model import DistrictInfo, Step, UserPlan
@@ -152,16 +153,17 @@ class _Writer:
     async def apply(self, step: Step) -> None:
         listing = self.plan.listings[step.listing]
         if step.action == "create":
-            rows = await Listing.insert(
-                Listing(
-                    organisation=self.provider_ids[listing.provider],
-                    district=self.district_ids[listing.district_code],
-                    form=listing.form,
-                    created_at=step.at,
-                )
-            ).returning(Listing.id, Listing.version)
-            self.listing_ids[step.listing] = rows[0]["id"]
-            self.versions[step.listing] = rows[0]["version"]
+            listing_id = await create_listing(
+                self.actor(step),
+                Role.provider,
+                organisation_id=self.provider_ids[listing.provider],
+                district_id=self.district_ids[listing.district_code],
+                form=listing.form,
+                now=step.at,
+            )
+            self.listing_ids[step.listing] = listing_id
+            created = await Listing.select(Listing.version).where(Listing.id == listing_id).first()
+            self.versions[step.listing] = created["version"]
             return
         try:
             outcome = await fire(

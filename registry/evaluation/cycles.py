@@ -404,7 +404,8 @@ async def confirm_result(
         message = (
             f"{cycle['name']}评估结果：得分{score_text}，等级{grade_label}，{consequence.label}"
         )
-        for action in _plan(consequence, State(listing["state"])):
+        plan = _plan(consequence, State(listing["state"]))
+        for action in plan:
             params = {"exit_reason": final["exit_reason"]} if action == "fail_evaluation" else {}
             await engine.fire(
                 listing_id,
@@ -414,8 +415,10 @@ async def confirm_result(
                 message=message,
                 params=params,
             )
-        # The public grade changes even when no transition fires (e.g. a suspended listing).
-        await projection.refresh(listing_id)
+        if not plan:
+            # The public grade changed with no transition to carry it (e.g. a suspended
+            # listing): the engine's own refresh, as a fired transition would have run it.
+            await projection.refresh(listing_id)
     return await result_row(cycle_id, listing_id)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from registry.applications.drafts import create_listing
 from registry.db import write_transaction
 from registry.importing.reading import read_rows
 from registry.importing.rows import Problem, Row, name_key, parse
@@ -15,7 +16,7 @@ from registry.tables import District, Listing, Organisation, ProviderKind
 from workflows import engine, timesource
 from workflows.actors import system_actor
 from workflows.engine import TransitionError
-from workflows.states import LIVE_STATES, PUBLIC_STATES, State
+from workflows.states import LIVE_STATES, PUBLIC_STATES, Role, State
 
 # Any fixed number: the key of the PostgreSQL advisory lock imports take.
 IMPORT_LOCK = 7_120_101
@@ -160,12 +161,17 @@ async def _list(
         await Organisation.update({Organisation.uscc: row.uscc}).where(
             (Organisation.id == organisation_id) & Organisation.uscc.is_null()
         )
-    listing = await Listing.insert(
-        Listing(organisation=organisation_id, district=district_id, form=minimal_form(row))
-    ).returning(Listing.id)
-    listing_id = listing[0]["id"]
-    params = {"valid_until": row.valid_until.isoformat()} if row.valid_until else {}
     actor = system_actor(f"import:{operator}", user_id)
+    # Created as every listing is (with its audit event), then listed by the engine.
+    listing_id = await create_listing(
+        actor,
+        Role.system,
+        organisation_id=organisation_id,
+        district_id=district_id,
+        form=minimal_form(row),
+        now=now,
+    )
+    params = {"valid_until": row.valid_until.isoformat()} if row.valid_until else {}
     await engine.fire(listing_id, "import", actor, params=params, now=now)
     return Imported(row.number, row.name, organisation_id, listing_id, plan.organisation_id is None)
 

@@ -28,6 +28,7 @@ from workflows.actors import Actor
 from workflows.checks import GRADE_BANDS
 from workflows.engine import NotFound, TransitionError
 from workflows.identity import mask_resident_id
+from workflows.inputs import transition_input
 from workflows.states import Role, State
 from workflows.transitions import TRANSITIONS
 
@@ -259,13 +260,14 @@ async def fire_action(
     data = await request.form()
     fields = ("version", "reason", "message", "due", "exit_reason", "supplement_list")
     values = {k: str(data.get(k, "")).strip() for k in fields}
-    params = {k: values[k] for k in ("due", "exit_reason") if values[k]}
-    reason, message = values["reason"], values["message"]
-    if action == "request_supplement" and values["supplement_list"]:
-        # The list is the supplement's reason (the table requires one) and what the provider
-        # must read: the provider sees only the message, so the list leads it.
-        reason = reason or values["supplement_list"]
-        message = "\n\n".join(x for x in (values["supplement_list"], message) if x)
+    shaped = transition_input(
+        action,
+        reason=values["reason"],
+        message=values["message"],
+        supplement_items=values["supplement_list"].splitlines(),
+        due=values["due"],
+        exit_reason=values["exit_reason"],
+    )
     # A missing version must not skip the stale-page check: -1 never matches.
     version = int(values["version"]) if values["version"].isdigit() else -1
     try:
@@ -274,9 +276,9 @@ async def fire_action(
             action,
             actor,
             version=version,
-            reason=reason,
-            message=message,
-            params=params,
+            reason=shaped.reason,
+            message=shaped.message,
+            params=shaped.params,
         )
     except TransitionError as error:
         return await _refused(listing_id, actor, error, failed_action=action, typed=values)

@@ -16,7 +16,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from registry.api.applications import provider_grant
+from registry.applications.ownership import provider_grant
 from registry.evaluation.cycles import cycle_row
 from registry.evaluation.inputs import (
     feedback_engagements,

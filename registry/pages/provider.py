@@ -9,26 +9,13 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from registry.api.applications import (
-    EDITABLE_STATES,
-    check_listing,
-    create_draft,
-    form_hash,
-    own_listing,
-    provider_grant,
-    save_form,
-    today,
-)
-from registry.api.documents import (
-    UPLOAD_BODY_CEILING,
-    UPLOAD_KINDS,
-    documents_of,
-    remove,
-    upload,
-)
-from registry.api.organisations import SignupIn, register, signup_problems
 from registry.applications import storage
+from registry.applications.documents import UPLOAD_KINDS, documents_of, remove, upload
+from registry.applications.drafts import create_draft
+from registry.applications.forms import EDITABLE_STATES, check_listing, form_hash, save_form
 from registry.applications.inbox import history, inbox_for, next_step
+from registry.applications.ownership import own_listing, provider_grant
+from registry.applications.signup import SignupIn, register, signup_problems
 from registry.pages.common import by_field, page_actor, redirect, render
 from registry.pages.formrender import (
     anchor_of,
@@ -43,11 +30,13 @@ from registry.settings import get_settings
 from registry.tables import District, Listing
 from registry.web.errors import status_of
 from registry.web.security import begin_session
+from registry.web.uploads import UPLOAD_BODY_CEILING, upload_in
 from schemas import APPLICATION, load_schema, validate
 from workflows import engine
 from workflows.actors import Actor
 from workflows.engine import Conflict, Refused, TransitionError
 from workflows.states import State
+from workflows.timesource import local_today
 
 SCHEMA = load_schema(APPLICATION)
 _ACTOR = {"actor": Provide(page_actor)}
@@ -106,7 +95,7 @@ async def _dashboard(actor: Actor, status: int = 200, **context: Any) -> Templat
         .where(Listing.organisation == organisation_id)
         .order_by(Listing.id, ascending=False)
     )
-    day = today()
+    day = local_today()
     for row in rows:
         row["next_step"] = next_step(row, day)
     districts = await District.select(District.code, District.name).order_by(District.code)
@@ -202,7 +191,7 @@ async def _application(
         max_upload=storage.human_size(get_settings().max_upload_bytes),
         history=await history(listing_id),
         options=options,
-        next_step=next_step(row, today()),
+        next_step=next_step(row, local_today()),
         **context,
     )
 
@@ -271,7 +260,7 @@ async def upload_page(
     """Upload one document; on problems, the page again with them next to the upload form."""
     posted = await request.form()
     try:
-        await upload(listing_id, actor, posted)
+        await upload(listing_id, actor, upload_in(posted))
     except (Refused, storage.UploadRefused) as refused:
         if isinstance(refused, Refused):
             errors, status = by_field(refused.errors), 422

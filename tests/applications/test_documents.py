@@ -11,11 +11,19 @@ from PIL import Image
 from pypdf import PdfWriter
 
 from registry.applications import storage
+from registry.applications.documents import (
+    UploadIn,
+    readable_document,
+    readable_documents,
+    remove,
+)
+from registry.applications.documents import upload as upload_document
 from registry.settings import get_settings
 from registry.tables import AuditEvent, Document
 from tests.api.conftest import Client, Login, login  # noqa: F401  (the fixture)
 from tests.cast import BINHAI, CAST, HEPING, T0, actor, listing_in
 from tests.factories import new_listing, step
+from workflows.engine import NotFound, Refused
 from workflows.states import State
 
 MB = 1024 * 1024
@@ -226,3 +234,46 @@ async def test_appeal_documents_only_after_rejection(login: Login) -> None:  # n
     appeal = await upload(provider, listing_id, "a.pdf", pdf_bytes(), kind="appeal")
     assert appeal.status_code == 422
     assert "复核申请期限已过" in appeal.json()["errors"][0]["message"]
+
+
+# --- the service itself: plain values in, plain values out ----------------------------------
+
+
+async def test_service_stores_a_file_object_under_its_given_name(db: object) -> None:
+    listing_id = await draft()
+    provider = await actor("provider")
+    content = pdf_bytes()
+    row = await upload_document(
+        listing_id,
+        provider,
+        UploadIn(
+            kind="licence",
+            valid_until="2027-06-30",
+            filename="营业执照.pdf",
+            file=io.BytesIO(content),
+        ),
+    )
+    assert row["original_name"] == "营业执照.pdf" and row["mime_type"] == "application/pdf"
+    assert storage.path_of(row["sha256"]).read_bytes() == content
+    assert [d["id"] for d in await readable_documents(provider, listing_id)] == [row["id"]]
+    assert (await readable_document(provider, row["id"]))["sha256"] == row["sha256"]
+    for hidden in ("provider_other", "reviewer", "school"):
+        with pytest.raises(NotFound):
+            await readable_document(await actor(hidden), row["id"])
+    await remove(row["id"], provider)
+    assert await readable_documents(provider, listing_id) == []
+
+
+async def test_service_reports_every_problem_of_typed_values_at_once(db: object) -> None:
+    listing_id = await draft()
+    with pytest.raises(Refused) as refused:
+        await upload_document(
+            listing_id,
+            await actor("provider"),
+            UploadIn(kind="licence", valid_from="2027-02-01", valid_until="2027-01-01"),
+        )
+    assert {(e.field, e.code) for e in refused.value.errors} == {
+        ("valid_until", "minimum"),
+        ("file", "required"),
+    }
+    assert not await Document.exists()

@@ -80,6 +80,10 @@ async def test_demo_seed(db: object) -> None:
     result = await audit.verify()
     assert result.ok, result.problem
     assert result.checked == await AuditEvent.count()
+    created = await AuditEvent.select(AuditEvent.listing).where(
+        AuditEvent.action == "application.created"
+    )
+    assert sorted(e["listing"] for e in created) == sorted(r["id"] for r in listings)
 
     # The plan is a pure function of the seed (and "now"): the same seed, the same data.
     districts = [info for _, info in (await load_districts()).values()]

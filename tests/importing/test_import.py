@@ -86,13 +86,39 @@ async def test_csv_with_chinese_headers_lists_through_the_engine(db: Engine) -> 
         ("import:tester", "system", "listed")
     }
     after = await counts()
-    assert after == (before[0] + 2, before[1] + 3, before[2] + 3, before[3] + 3)
+    # Each listing: its creation event, then the import transition.
+    assert after == (before[0] + 2, before[1] + 3, before[2] + 3, before[3] + 6)
     assert (await verify()).ok
 
     again = await import_whitelist(csv_bytes([CN_HEADER, *GOOD_CN]), HEPING, "tester")
     assert not again.imported and [s.row for s in again.skipped] == [2, 3, 4]
     assert again.skipped[0].reason == "已在白名单中"
     assert await counts() == after
+
+
+async def test_every_imported_listing_has_its_creation_event_before_the_import(
+    db: Engine,
+) -> None:
+    report = await import_whitelist(csv_bytes([CN_HEADER, *GOOD_CN]), HEPING, "tester")
+    imported = [r.listing_id for r in report.imported]
+    events = await (
+        AuditEvent.select()
+        .where(AuditEvent.listing.is_in(imported))
+        .order_by(AuditEvent.id)
+        .output(load_json=True)
+    )
+    for listing_id in imported:
+        own = [e for e in events if e["listing"] == listing_id]
+        assert [(e["action"], e["from_state"], e["to_state"]) for e in own] == [
+            ("application.created", None, "draft"),
+            ("import", "draft", "listed"),
+        ]
+        created = own[0]
+        assert (created["actor_name"], created["role"]) == ("import:tester", "system")
+        assert created["payload"] == {"listing": listing_id, "district": HEPING}
+    result = await verify()
+    assert result.ok, result.problem
+    assert result.checked == await AuditEvent.count()
 
 
 async def test_xlsx_with_english_headers_and_date_cells(db: Engine, tmp_path: Path) -> None:

@@ -7,12 +7,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "registry" / "pages"
-# Page modules that still import registry.api while their services move out of it (another
-# branch does that work). Remove each entry when its module stops; the list should end empty.
-ALLOWED = {
-    "registry/pages/provider.py",
-    "registry/pages/evaluation_inputs.py",
-}
 
 
 def _module_of(path: Path) -> str:
@@ -52,14 +46,8 @@ def _offenders() -> dict[str, list[str]]:
 
 
 def test_no_page_module_imports_the_api() -> None:
-    offenders = {name: lines for name, lines in _offenders().items() if name not in ALLOWED}
+    offenders = _offenders()
     assert offenders == {}
-
-
-def test_the_allow_list_holds_only_modules_that_still_need_it() -> None:
-    # An entry whose module no longer imports registry.api would let it start again unseen.
-    stale = ALLOWED - set(_offenders())
-    assert stale == set(), f"remove from ALLOWED: {sorted(stale)}"
 
 
 def test_every_spelling_of_an_api_import_is_caught() -> None:

@@ -1,0 +1,186 @@
+"""Documents of an application: add one (type by content, size-capped), remove one, read them.
+
+The adapters hand over plain values (`UploadIn`: the kind, the dates and the staff index as
+typed, the file's name and a binary file object); every problem with them is reported at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import IO, Any
+
+import anyio.to_thread
+
+from registry.applications import storage
+from registry.applications.ownership import own_listing
+from registry.db import write_transaction
+from registry.settings import get_settings
+from registry.tables import Document, Listing
+from workflows import audit
+from workflows.actors import Actor
+from workflows.checks import DOCUMENT_KINDS
+from workflows.context import Refusal
+from workflows.engine import NotFound, Refused
+from workflows.states import Role, State
+from workflows.timesource import local_today
+
+APPEAL_KIND = "appeal"
+UPLOAD_KINDS: dict[str, str] = {**DOCUMENT_KINDS, APPEAL_KIND: "复核申请材料"}
+UPLOAD_STATES = frozenset({State.draft, State.needs_supplement})
+READER_ROLES = frozenset({Role.provider, Role.reviewer, Role.approver, Role.city})
+
+
+@dataclass(frozen=True)
+class UploadIn:
+    """One upload as the provider gave it: text fields as typed, the file if one was sent."""
+
+    kind: str = ""
+    valid_from: str = ""
+    valid_until: str = ""
+    staff_index: str = ""
+    filename: str | None = None
+    file: IO[bytes] | None = None
+
+
+def _may_change(row: dict[str, Any], kind: str) -> Refusal | None:
+    """Whether documents of `kind` may be added or removed in the listing's state now."""
+    state = State(row["state"])
+    if state in UPLOAD_STATES:
+        return None
+    if state == State.rejected and kind == APPEAL_KIND:
+        due = row["appeal_due"]
+        if not row["appealed"] and due is not None and local_today() <= due:
+            return None
+        return Refusal("state", "appeal_window_closed", "复核申请期限已过，不能再上传复核材料")
+    if state == State.rejected:
+        return Refusal("kind", "appeal_only", "申请未通过后只能上传复核申请材料")
+    return Refusal("state", "not_editable", f"申请当前为「{state.label}」，不能增删材料")
+
+
+def _day(text: str, field: str, label: str, problems: list[Refusal]) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(Refusal(field, "format", f"{label}应为YYYY-MM-DD格式的日期"))
+        return None
+
+
+def _staff_index(text: str, problems: list[Refusal]) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    problems.append(Refusal("staff_index", "type", "从业人员序号应为从0开始的整数"))
+    return None
+
+
+async def upload(listing_id: int, actor: Actor, data: UploadIn) -> dict[str, Any]:
+    """Store the file for the listing and record it; Refused / UploadRefused say why not."""
+    listing = await own_listing(listing_id, actor)
+    problems: list[Refusal] = []
+    kind = data.kind.strip()
+    if kind not in UPLOAD_KINDS:
+        choices = "、".join(UPLOAD_KINDS.values())
+        problems.append(Refusal("kind", "enum", f"请选择材料类型：{choices}"))
+    elif refusal := _may_change(listing, kind):
+        raise Refused(refusal.message, [refusal])
+    valid_from = _day(data.valid_from, "valid_from", "有效期起始日", problems)
+    valid_until = _day(data.valid_until, "valid_until", "有效期截止日", problems)
+    if valid_from and valid_until and valid_until < valid_from:
+        problems.append(Refusal("valid_until", "minimum", "有效期截止日不能早于起始日"))
+    staff_index = _staff_index(data.staff_index, problems)
+    name = ""
+    if data.file is None:
+        problems.append(Refusal("file", "required", "请选择要上传的文件"))
+    else:
+        try:
+            name = storage.clean_filename(data.filename)
+        except storage.UploadRefused as refused:
+            problems.append(Refusal("file", refused.code, refused.message))
+    if problems:
+        raise Refused("上传的材料未通过校验", problems)
+    assert data.file is not None
+    limit = get_settings().max_upload_bytes
+    # Reading and hashing a spooled file is blocking I/O: keep it off the event loop.
+    stored = await anyio.to_thread.run_sync(storage.store, data.file, limit)
+    async with write_transaction(Document._meta.db):
+        rows = await Document.insert(
+            Document(
+                listing=listing_id,
+                kind=kind,
+                sha256=stored.sha256,
+                original_name=name,
+                mime_type=stored.mime_type,
+                size=stored.size,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                staff_index=staff_index,
+                uploaded_by=actor.user_id,
+            )
+        ).returning(Document.id)
+        document_id = int(rows[0]["id"])
+        await audit.record(
+            actor,
+            action="document.uploaded",
+            role=Role.provider.value,
+            listing=listing_id,
+            # No file name: names often carry a person's name or ID number.
+            payload={"document": document_id, "kind": kind, "sha256": stored.sha256},
+        )
+    return await Document.select().where(Document.id == document_id).first()
+
+
+async def remove(document_id: int, actor: Actor) -> None:
+    """Delete a document of the actor's organisation while the listing can still change."""
+    row = await Document.select().where(Document.id == document_id).first()
+    if row is None:
+        raise NotFound("材料不存在")
+    async with write_transaction(Document._meta.db):
+        listing = await own_listing(row["listing"], actor, lock=True)
+        if refusal := _may_change(listing, row["kind"]):
+            raise Refused(refusal.message, [refusal])
+        await Document.delete().where(Document.id == document_id)
+        await audit.record(
+            actor,
+            action="document.deleted",
+            role=Role.provider.value,
+            listing=row["listing"],
+            payload={"document": document_id, "kind": row["kind"], "sha256": row["sha256"]},
+        )
+
+
+def may_read(actor: Actor | None, listing: dict[str, Any]) -> bool:
+    """The organisation's users and the district's staff (and the city); not schools."""
+    if actor is None:
+        return False
+    grants = actor.grants_seeing(
+        listing["organisation"], listing["district"], State(listing["state"])
+    )
+    return any(g.role in READER_ROLES for g in grants)
+
+
+async def documents_of(listing_id: int) -> list[dict[str, Any]]:
+    """A listing's documents, oldest first."""
+    return await Document.select().where(Document.listing == listing_id).order_by(Document.id)
+
+
+async def readable_documents(actor: Actor | None, listing_id: int) -> list[dict[str, Any]]:
+    """The documents of a listing the actor may read; NotFound otherwise."""
+    listing = await Listing.select().where(Listing.id == listing_id).first()
+    if listing is None or not may_read(actor, listing):
+        raise NotFound("申请记录不存在")
+    return await documents_of(listing_id)
+
+
+async def readable_document(actor: Actor | None, document_id: int) -> dict[str, Any]:
+    """One document row if the actor may read it; NotFound alike when missing or hidden."""
+    row = await Document.select().where(Document.id == document_id).first()
+    listing = row and await Listing.select().where(Listing.id == row["listing"]).first()
+    if row is None or listing is None or not may_read(actor, listing):
+        raise NotFound("材料不存在")
+    return row
