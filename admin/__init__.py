@@ -1,6 +1,9 @@
-"""piccolo-admin for staff: reference data editable, workflow records read-only.
+"""piccolo-admin for the city and superusers: reference data editable, workflow records read-only.
 
-- Editable (city members and superusers only; every change is audited, see admin/audit.py):
+District staff, schools and providers are refused (admin/gate.py): their pages show them their
+own scope. Personal data is masked in every answer, even to the city (admin/privacy.py).
+
+- Editable (every change is audited, see admin/audit.py):
   District (policy overrides validated), Category, School, Organisation, Membership, users
   (piccolo-admin itself limits the user table to superusers).
 - Read-only: Listing, AuditEvent, Document, WhitelistEntry. Workflow changes go through the engine.
@@ -19,7 +22,7 @@ from piccolo_api.crud.endpoints import OrderBy
 from piccolo_api.crud.hooks import Hook, HookType
 from piccolo_api.crud.validators import Validators
 
-from admin import rules
+from admin import privacy, rules
 from admin.audit import AuditedAdmin, delete_recorder, record_create, update_recorder
 from registry.settings import Settings, get_settings
 from registry.tables import (
@@ -66,6 +69,31 @@ def _hooks(
     ]
 
 
+def _without_personal(table: type[Table], options: dict[str, Any]) -> dict[str, Any]:
+    """Options that keep personal columns out of the list view and the filter form.
+
+    The UI then never asks for them by name (admin/privacy.py refuses such requests); the
+    detail view still shows them, masked.
+    """
+    personal = [c for c in table._meta.columns if c._meta.name in privacy.PERSONAL_COLUMNS]
+    if not personal:
+        return options
+    names = {c._meta.name for c in personal}
+    options = dict(options)
+    if options.get("visible_columns"):
+        options["visible_columns"] = [
+            c for c in options["visible_columns"] if c._meta.name not in names
+        ]
+    else:
+        excluded = list(options.get("exclude_visible_columns") or [])
+        options["exclude_visible_columns"] = [
+            *excluded,
+            *(c for c in personal if c not in excluded),
+        ]
+    options["exclude_visible_filters"] = personal
+    return options
+
+
 def _editable(
     table: type[Table],
     menu_group: str,
@@ -90,7 +118,7 @@ def _editable(
             patch=[*patch, update_recorder(table)],
             delete=[delete_recorder(table)],
         ),
-        **options,
+        **_without_personal(table, options),
     )
 
 
@@ -108,7 +136,7 @@ def _read_only(table: type[Table], group: str = RECORDS, **options: Any) -> Tabl
             delete_all=refuse,
         ),
         hooks=_hooks(delete=[rules.refuse_delete]),
-        **options,
+        **_without_personal(table, options),
     )
 
 
@@ -144,12 +172,8 @@ def table_configs() -> list[TableConfig]:
         ),
         _editable(Category, REFERENCE, order_by=[OrderBy(Category.position)]),
         _editable(School, REFERENCE),
-        # Hide the resident ID of individual providers from the list view.
-        _editable(
-            Organisation,
-            ACCOUNTS,
-            exclude_visible_columns=[Organisation.resident_id, Organisation.description],
-        ),
+        # Personal columns (resident ID, phone, address) are left out of every list view.
+        _editable(Organisation, ACCOUNTS, exclude_visible_columns=[Organisation.description]),
         _editable(Membership, ACCOUNTS),
         _editable(BaseUser, ACCOUNTS, exclude_visible_columns=[BaseUser.password]),
         listing,
@@ -174,7 +198,7 @@ def table_configs() -> list[TableConfig]:
         _read_only(SchoolFeedback, EVALUATION),
         _read_only(Inspection, EVALUATION),
         _read_only(SelfReport, EVALUATION, exclude_visible_columns=[SelfReport.body]),
-        _read_only(Complaint, EVALUATION, exclude_visible_columns=[Complaint.client_hash]),
+        _read_only(Complaint, EVALUATION),
         _read_only(Incident, EVALUATION),
     ]
 

@@ -10,11 +10,15 @@ pre-hook cannot see whether the write then succeeds. So the work is split in two
 
 A successful write that recorded no event is rolled back and answered with a 500: nothing changes
 through the admin without an audit event.
+
+The same wrapper is the admin's gate: only the city and superusers get past it (admin/gate.py),
+and every JSON answer of the table API leaves with personal data masked (admin/privacy.py).
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -33,16 +37,32 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from admin import gate, privacy
+from admin.asgi import (
+    body_of,
+    buffered,
+    dump_json,
+    is_json,
+    json_answer,
+    read_body,
+    replay,
+    send_all,
+    status_of,
+    with_body,
+    with_content_length,
+)
+from registry.access.accounts import may_use_admin
 from registry.db import write_transaction
 from registry.tables import AuditEvent
 from workflows import audit
 
 ROLE = "admin"
 REDACTED = "<redacted>"
-# Never copied into an audit payload: only the fact that they changed.
-SENSITIVE_COLUMNS = frozenset({"password", "resident_id"})
+# Never copied into an audit payload (it is permanent): only the fact that they changed.
+SENSITIVE_COLUMNS = frozenset({"password"}) | privacy.PERSONAL_COLUMNS
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-SESSION_COOKIE = "id"  # piccolo_api's session cookie
+API, TABLES = "/api/", "/api/tables/"
+NOT_FOR_YOU = "管理后台仅供市教委使用：区教育局、学校和机构请使用各自的工作页面"
 
 
 @dataclass
@@ -195,34 +215,6 @@ def delete_recorder(table: type[Table]) -> Any:
 # --- the ASGI wrapper -------------------------------------------------------------------------
 
 
-def _status(messages: list[Message]) -> int:
-    for message in messages:
-        if message["type"] == "http.response.start":
-            return int(message["status"])
-    return 500
-
-
-def _body(messages: list[Message]) -> bytes:
-    return b"".join(
-        message.get("body", b"") for message in messages if message["type"] == "http.response.body"
-    )
-
-
-def _json_response(status: int, detail: str) -> list[Message]:
-    body = json.dumps({"detail": detail}, ensure_ascii=False).encode("utf-8")
-    return [
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        },
-        {"type": "http.response.body", "body": body},
-    ]
-
-
 def _created_id(body: bytes) -> Any:
     # PiccoloCRUD answers a create with [{"id": 7}], and a user create with {"id": 7}.
     data = json.loads(body)
@@ -247,65 +239,115 @@ async def _append(events: list[PendingEvent], body: bytes) -> None:
         )
 
 
+def _route(path: str) -> tuple[str | None, str, int | None]:
+    """(table, endpoint, row id) of a table API path; table None elsewhere.
+
+    Endpoints: "rows" (the list), "row" (one row), or piccolo's own ("ids", "count", …).
+    """
+    if not path.startswith(TABLES):
+        return None, "", None
+    parts = [part for part in path[len(TABLES) :].split("/") if part]
+    if not parts or parts == ["grouped"]:
+        return None, "", None
+    if len(parts) == 1:
+        return parts[0], "rows", None
+    if parts[1].isdigit():
+        return parts[0], "row", int(parts[1])
+    return parts[0], parts[1], None
+
+
+def _relative(scope: Scope) -> str:
+    path = str(scope["path"])
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 class AuditedAdmin:
-    """The piccolo-admin app with audited, transactional table writes and staff-only login."""
+    """The piccolo-admin app: city and superusers only, personal data masked, writes audited."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Route writes and logins through their wrappers; pass everything else on."""
-        if scope["type"] == "http" and scope["method"] in WRITE_METHODS:
-            path = str(scope["path"])
-            if "/api/tables/" in path:
-                await self._table_write(scope, receive, send)
-                return
-            if path.endswith("/public/login/") and scope["method"] == "POST":
-                await self._login(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        """Gate the API, refuse personal-data queries, scrub answers, audit table writes."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = _relative(scope), scope["method"]
+        if path.endswith("/public/login/") and method == "POST":
+            await self._login(scope, receive, send)
+            return
+        if not path.startswith(API):
+            await self.app(scope, receive, send)  # the page, its assets, login and logout
+            return
+        user_id = await gate.session_user(gate.session_token(scope))
+        if user_id is None:
+            await self.app(scope, receive, send)  # piccolo answers 401 itself
+            return
+        user = await gate.admin_user(user_id)
+        if user is None:
+            await send_all(send, json_answer(403, NOT_FOR_YOU))
+            return
+        table, endpoint, row_id = _route(path)
+        refusal = privacy.refused_parameter(scope.get("query_string", b"").decode("latin-1"))
+        if table is not None and refusal:
+            await send_all(send, json_answer(400, refusal))
+            return
+        if method in WRITE_METHODS and table is not None:
+            await self._table_write(scope, receive, send, table)
+            return
+        messages = await buffered(self.app, scope, receive)
+        if status_of(messages) == 200 and is_json(messages):
+            data = await gate.scoped(
+                user, table or "", endpoint, row_id, json.loads(body_of(messages))
+            )
+            if data is None:
+                messages = json_answer(404, "记录不存在")
+            else:
+                messages = with_body(messages, dump_json(privacy.scrub(table or "", data)))
+        await send_all(send, messages)
 
-    async def _table_write(self, scope: Scope, receive: Receive, send: Send) -> None:
-        messages: list[Message] = []
-
-        async def capture(message: Message) -> None:
-            messages.append(message)
-
+    async def _table_write(self, scope: Scope, receive: Receive, send: Send, table: str) -> None:
+        body = await read_body(receive)
+        if body:
+            # The edit form sends back what it was shown: a mask is no new value.
+            with suppress(json.JSONDecodeError):  # piccolo answers a malformed body itself
+                body = dump_json(privacy.unchanged_masks(json.loads(body)))
+        scope = with_content_length(scope, len(body))
         events: list[PendingEvent] = []
         token = _PENDING.set(events)
         try:
             async with write_transaction(AuditEvent._meta.db) as transaction:
-                await self.app(scope, receive, capture)
-                if not 200 <= _status(messages) < 300:
+                messages = await buffered(self.app, scope, replay(body, receive))
+                if not 200 <= status_of(messages) < 300:
                     await transaction.rollback()
                 elif not events:
                     await transaction.rollback()
-                    messages = _json_response(500, "本次修改未能记录审计事件，已撤销")
+                    messages = json_answer(500, "本次修改未能记录审计事件，已撤销")
                 else:
-                    await _append(events, _body(messages))
+                    await _append(events, body_of(messages))
         finally:
             _PENDING.reset(token)
-        for message in messages:
-            await send(message)
+        if 200 <= status_of(messages) < 300 and is_json(messages):
+            written = privacy.scrub(table, json.loads(body_of(messages)))
+            messages = with_body(messages, dump_json(written))
+        await send_all(send, messages)
 
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
         # piccolo_api's login checks only the password; the admin's API then refuses a
         # non-admin session with a bare 401. Refuse at login instead, and keep no session.
-        messages: list[Message] = []
-
-        async def capture(message: Message) -> None:
-            messages.append(message)
-
-        await self.app(scope, receive, capture)
-        token = _session_token(messages) if _status(messages) == 200 else None
-        if token is not None and not await _is_staff_session(token):
-            await SessionsBase.remove_session(token)
-            messages = _json_response(403, "该账号无权登录管理后台")
-        for message in messages:
-            await send(message)
+        messages = await buffered(self.app, scope, receive)
+        token = _session_token(messages) if status_of(messages) == 200 else None
+        if token is not None:
+            user_id = await gate.session_user(token)
+            if user_id is None or not await may_use_admin(user_id):
+                await SessionsBase.remove_session(token)
+                messages = json_answer(403, "该账号无权登录管理后台")
+        await send_all(send, messages)
 
 
 def _session_token(messages: list[Message]) -> str | None:
+    """The session token a login answer sets."""
     for message in messages:
         if message["type"] != "http.response.start":
             continue
@@ -313,15 +355,6 @@ def _session_token(messages: list[Message]) -> str | None:
             if name.lower() == b"set-cookie":
                 cookie: SimpleCookie = SimpleCookie()
                 cookie.load(value.decode("latin-1"))
-                if SESSION_COOKIE in cookie and cookie[SESSION_COOKIE].value:
-                    return cookie[SESSION_COOKIE].value
+                if gate.SESSION_COOKIE in cookie and cookie[gate.SESSION_COOKIE].value:
+                    return cookie[gate.SESSION_COOKIE].value
     return None
-
-
-async def _is_staff_session(token: str) -> bool:
-    user_id = await SessionsBase.get_user_id(token)
-    if user_id is None:
-        return False
-    return await BaseUser.exists().where(
-        (BaseUser.id == user_id) & (BaseUser.admin == True) & (BaseUser.active == True)  # noqa: E712
-    )

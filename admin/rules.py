@@ -61,9 +61,8 @@ def refuse_bulk_delete(piccolo_crud: PiccoloCRUD, request: Request) -> None:
 
 async def city_only(piccolo_crud: PiccoloCRUD, request: Request) -> None:
     """Validator: only city (市教委) members or superusers may change reference data."""
-    # Reviewers and approvers are `admin` too (they may read here), but their scope is one
-    # district: editing districts, schools or memberships would reach beyond it (a membership
-    # edit could even grant themselves the city role).
+    # The gate (admin/gate.py) already lets only these in; this stays behind it, because a
+    # membership edit by anyone else could grant themselves the city role.
     user: BaseUser = request.user.user
     if user.superuser:
         return

@@ -47,6 +47,7 @@ async def migrate_database() -> None:
     """Run every pending migration, then add missing reference data."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    from registry.access.accounts import revoke_admin_outside_city
     from registry.public.projection import refresh_unindexed
     from registry.reference import seed_reference
 
@@ -56,6 +57,8 @@ async def migrate_database() -> None:
     await seed_reference()
     # Whitelist rows from before the search index get their tokens now.
     await refresh_unindexed()
+    # District staff no longer use the admin (the city and superusers do): drop their flag.
+    await revoke_admin_outside_city()
 
 
 @main.command()

@@ -12,8 +12,9 @@ from registry.tables import District, Membership, Organisation, School
 from workflows.actors import Actor, Grant
 from workflows.states import Role
 
-# Staff roles reach piccolo-admin (its login requires `admin` and `active`).
-ADMIN_ROLES = frozenset({Role.city, Role.reviewer, Role.approver})
+# Only the city reaches piccolo-admin (reference data); district staff work in the bureau's
+# pages, which show them their own district. piccolo-admin's login needs `admin` and `active`.
+ADMIN_ROLES = frozenset({Role.city})
 
 
 class AccountError(ValueError):
@@ -61,15 +62,14 @@ async def _scope_ids(role: Role, scope: Scope) -> dict[str, int]:
     if given[needed] is None:
         raise AccountError(needed, f"角色「{role.label}」必须指定所属{SCOPE_LABEL[needed]}")
     if needed == "district":
-        row = await District.select(District.id).where(District.code == scope.district_code).first()
+        key = District._meta.primary_key
+        row = await District.select(key).where(District.code == scope.district_code).first()
     elif needed == "school":
-        row = await School.select(School.id).where(School.id == scope.school_id).first()
+        key = School._meta.primary_key
+        row = await School.select(key).where(key == scope.school_id).first()
     else:
-        row = (
-            await Organisation.select(Organisation.id)
-            .where(Organisation.id == scope.organisation_id)
-            .first()
-        )
+        key = Organisation._meta.primary_key
+        row = await Organisation.select(key).where(key == scope.organisation_id).first()
     if row is None:
         raise AccountError(needed, f"所指定的{SCOPE_LABEL[needed]}不存在：{given[needed]}")
     return {needed: row["id"]}
@@ -137,3 +137,47 @@ async def actor_for(user_id: int) -> Actor | None:
         for r in rows
     )
     return Actor(user_id=user["id"], username=user["username"], grants=grants)
+
+
+async def may_use_admin(user_id: int) -> bool:
+    """Whether a user may use piccolo-admin: an active admin who is a superuser or the city."""
+    user = (
+        await BaseUser.select(BaseUser.superuser)
+        .where(
+            (BaseUser._meta.primary_key == user_id)
+            & (BaseUser.active == True)  # noqa: E712
+            & (BaseUser.admin == True)  # noqa: E712
+        )
+        .first()
+    )
+    if user is None:
+        return False
+    if user["superuser"]:
+        return True
+    city = await Membership.exists().where(
+        (Membership.user == user_id) & Membership.role.is_in(sorted(r.value for r in ADMIN_ROLES))
+    )
+    return bool(city)
+
+
+async def revoke_admin_outside_city() -> int:
+    """Clear `admin` of every user who is neither a superuser nor a city member; how many.
+
+    Databases from before district staff left the admin still have them flagged; the admin
+    refuses them anyway, and this keeps the flag telling the truth.
+    """
+    admins = Membership.select(Membership.user).where(
+        Membership.role.is_in(sorted(r.value for r in ADMIN_ROLES))
+    )
+    key = BaseUser._meta.primary_key
+    async with write_transaction(BaseUser._meta.db):
+        rows = (
+            await BaseUser.update({BaseUser.admin: False})
+            .where(
+                (BaseUser.admin == True)  # noqa: E712
+                & (BaseUser.superuser == False)  # noqa: E712
+                & key.not_in(admins)
+            )
+            .returning(key)
+        )
+    return len(rows)

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from registry.access.visibility import visible_listings
+from registry.access.scope import RecordKind, visible
 from registry.api.applications import ApplicationOut, DraftIn, application_out
 from registry.applications.drafts import create_draft
 from registry.tables import Listing
@@ -134,7 +134,7 @@ def _out(row: dict[str, Any], with_form: bool) -> ListingOut:
 
 
 async def _visible_row(listing_id: int, actor: Actor) -> dict[str, Any]:
-    scope = visible_listings(actor)
+    scope = visible(RecordKind.listing, actor)
     if scope is None:
         raise NotFoundException()
     row = await (
@@ -169,7 +169,7 @@ class ListingController(Controller):
                 "请求参数不正确",
                 [{"field": "state", "code": "enum", "message": f"未知的状态：{state_filter}"}],
             )
-        scope = visible_listings(actor)
+        scope = visible(RecordKind.listing, actor)
         if scope is None:
             return ListingPage(items=[], total=0, page=page, page_size=page_size)
         where = scope

@@ -90,7 +90,7 @@ def render_logins(logins: list[DemoLogin], console: Console | None = None) -> No
         table.add_row(label, login.username, DEMO_PASSWORD, login.scope, login.note)
     console.print(table)
     console.print(f"网站：{BASE_URL}")
-    console.print(f"管理后台：{BASE_URL}/admin/ （市教委、审核员、负责人账号可登录）")
+    console.print(f"管理后台：{BASE_URL}/admin/ （仅市教委账号可登录）")
 
 
 def print_logins() -> None:

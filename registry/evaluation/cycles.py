@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from registry.access.scope import RecordKind, visible
 from registry.db import insert_rows, write_transaction
 from registry.evaluation.gather import evaluated_listings, gather_inputs
 from registry.evaluation.rubrics import district_row, is_district_staff, rubric_in_force
@@ -279,9 +280,12 @@ RESULT_COLUMNS = (
 async def cycle_results(actor: Actor, cycle_id: int) -> list[dict[str, Any]]:
     """All results of a cycle, for its district's staff."""
     await staff_cycle(actor, cycle_id)
+    where = visible(RecordKind.result, actor)
+    if where is None:
+        return []
     return (
         await EvaluationResult.select(*RESULT_COLUMNS)
-        .where(EvaluationResult.cycle == cycle_id)
+        .where((EvaluationResult.cycle == cycle_id) & where)
         .order_by(EvaluationResult.listing)
         .output(load_json=True)
     )

@@ -10,16 +10,12 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from registry.access.scope import RecordKind, grant_clause, visible
 from registry.evaluation.gather import EVALUATED_STATES
-from registry.tables import (
-    CycleStatus,
-    Engagement,
-    EvaluationCycle,
-    EvaluationResult,
-    Listing,
-    ResultStatus,
-)
+from registry.tables import CycleStatus, EvaluationCycle, EvaluationResult, Listing
+from workflows.actors import Grant
 from workflows.scoring import CONSEQUENCE_LABELS, GRADE_LABELS, Consequence
+from workflows.states import Role
 
 # Below either of these a grade rests on too few voices to compare with others.
 SMALL_SAMPLE_SCHOOLS = 3
@@ -62,18 +58,28 @@ def _described(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _confirmed() -> Any:
-    return EvaluationResult.status == ResultStatus.confirmed.value
+async def _results(where: Any | None) -> list[dict[str, Any]]:
+    """Results newest first (by confirmation), described for the pages; None: none."""
+    if where is None:
+        return []
+    rows = await (
+        EvaluationResult.select(*_RESULT_COLUMNS)
+        .where(where)
+        .order_by(EvaluationResult.confirmed_at, ascending=False)
+        .order_by(EvaluationResult.id, ascending=False)
+    )
+    return [_described(row) for row in rows]
 
 
 async def latest_confirmed_by_listing(listing_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Each listing's latest confirmed result (listings never confirmed are absent)."""
+    """Each whitelisted listing's latest confirmed result (never confirmed: absent)."""
     ids = sorted(set(listing_ids))
-    if not ids:
+    public = visible(RecordKind.result, None)
+    if not ids or public is None:
         return {}
     rows = await (
         EvaluationResult.select(*_RESULT_COLUMNS)
-        .where(_confirmed() & EvaluationResult.listing.is_in(ids))
+        .where(public & EvaluationResult.listing.is_in(ids))
         .order_by(EvaluationResult.confirmed_at, ascending=False)
         .order_by(EvaluationResult.id, ascending=False)
     )
@@ -85,28 +91,15 @@ async def latest_confirmed_by_listing(listing_ids: Iterable[int]) -> dict[int, d
 
 async def results_for_organisation(organisation_id: int) -> list[dict[str, Any]]:
     """An organisation's confirmed results in every district, newest first."""
-    rows = await (
-        EvaluationResult.select(*_RESULT_COLUMNS)
-        .where(_confirmed() & (EvaluationResult.listing.organisation == organisation_id))
-        .order_by(EvaluationResult.confirmed_at, ascending=False)
-        .order_by(EvaluationResult.id, ascending=False)
-    )
-    return [_described(row) for row in rows]
+    # What the organisation's own login sees (registry.access.scope): confirmed ones only.
+    grant = Grant(Role.provider, organisation_id=organisation_id)
+    return await _results(grant_clause(RecordKind.result, grant))
 
 
 async def results_for_school(school_id: int) -> list[dict[str, Any]]:
     """Confirmed results of the providers a school engages (any term), newest first."""
-    engaged = await Engagement.select(Engagement.listing).where(Engagement.school == school_id)
-    ids = sorted({row["listing"] for row in engaged})
-    if not ids:
-        return []
-    rows = await (
-        EvaluationResult.select(*_RESULT_COLUMNS)
-        .where(_confirmed() & EvaluationResult.listing.is_in(ids))
-        .order_by(EvaluationResult.confirmed_at, ascending=False)
-        .order_by(EvaluationResult.id, ascending=False)
-    )
-    return [_described(row) for row in rows]
+    grant = Grant(Role.school, school_id=school_id)
+    return await _results(grant_clause(RecordKind.result, grant))
 
 
 async def open_cycles_of_district(district_id: int) -> list[dict[str, Any]]:

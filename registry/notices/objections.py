@@ -15,6 +15,7 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from registry.access.scope import RecordKind, listing_scope
 from registry.db import write_transaction
 from registry.settings import get_settings
 from registry.tables import Listing, Objection, ObjectionStatus
@@ -230,11 +231,6 @@ def _staff_grants(actor: Actor, district_id: int) -> set[Role]:
     }
 
 
-async def _district_of(listing_id: int) -> int | None:
-    row = await Listing.select(Listing.district).where(Listing.id == listing_id).first()
-    return row["district"] if row else None
-
-
 async def objections_for(listing_id: int) -> list[dict[str, Any]]:
     """Every objection to a listing, oldest first (for the reviewer's detail page).
 
@@ -245,9 +241,11 @@ async def objections_for(listing_id: int) -> list[dict[str, Any]]:
 
 
 async def may_see_objections(actor: Actor, listing_id: int) -> bool:
-    """The listing's district staff (reviewers and approvers) only."""
-    district_id = await _district_of(listing_id)
-    return district_id is not None and bool(_staff_grants(actor, district_id))
+    """The listing's district staff (reviewers and approvers) only (registry.access.scope)."""
+    listings = listing_scope(RecordKind.objection, actor)
+    return listings is not None and bool(
+        await Listing.exists().where((Listing.id == listing_id) & listings)
+    )
 
 
 async def _pending(objection_id: int, actor: Actor) -> dict[str, Any]:

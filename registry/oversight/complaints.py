@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from functools import reduce
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from registry.access import scope
+from registry.access.scope import RecordKind
 from registry.db import write_transaction
 from registry.notices.objections import client_hash
 from registry.tables import Complaint, ComplaintStatus, Listing
@@ -168,13 +169,7 @@ async def lodge(
 
 def _scope(actor: Actor) -> Any | None:
     """A where-clause over Complaint for what the actor may read; None when nothing."""
-    clauses: list[Any] = []
-    for grant in actor.grants:
-        if grant.role in (Role.reviewer, Role.approver):
-            clauses.append(Complaint.listing.district == grant.district_id)
-        elif grant.role == Role.city:
-            clauses.append(Complaint.id.is_not_null())
-    return reduce(lambda a, b: a | b, clauses) if clauses else None
+    return scope.visible(RecordKind.complaint, actor)
 
 
 def is_staff(actor: Actor) -> bool:
@@ -194,11 +189,10 @@ async def visible(
             raise _refused("status", "unknown", f"未知的投诉状态：{status}")
         where &= Complaint.status == status
     if listing_id is not None:
-        row = await Listing.select(Listing.district).where(Listing.id == listing_id).first()
-        districts = {
-            g.district_id for g in actor.grants if g.role in (Role.reviewer, Role.approver)
-        }
-        if row is None or not (Role.city in actor.roles or row["district"] in districts):
+        listings = scope.listing_scope(RecordKind.complaint, actor)
+        if listings is None or not await Listing.exists().where(
+            (Listing.id == listing_id) & listings
+        ):
             raise NotFound("机构不存在")
         where &= Complaint.listing == listing_id
     return await Complaint.select(*COLUMNS).where(where).order_by(Complaint.id, ascending=False)

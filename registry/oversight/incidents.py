@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import reduce
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from registry.access import scope
+from registry.access.scope import RecordKind
 from registry.db import write_transaction
 from registry.tables import Engagement, Incident, Listing, Severity
 from workflows import audit, engine, timesource
@@ -196,15 +197,7 @@ async def _row(incident_id: int) -> dict[str, Any]:
 
 def _scope(actor: Actor) -> Any | None:
     """A where-clause over Incident for what the actor may read; None when nothing."""
-    clauses: list[Any] = []
-    for grant in actor.grants:
-        if grant.role == Role.school and grant.school_id is not None:
-            clauses.append(Incident.school == grant.school_id)
-        elif grant.role in (Role.reviewer, Role.approver):
-            clauses.append(Incident.listing.district == grant.district_id)
-        elif grant.role == Role.city:
-            clauses.append(Incident.id.is_not_null())
-    return reduce(lambda a, b: a | b, clauses) if clauses else None
+    return scope.visible(RecordKind.incident, actor)
 
 
 async def visible(actor: Actor, open_only: bool | None = None) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
+from registry.access.accounts import ADMIN_ROLES
 from registry.web.security import optional_actor
 from workflows.actors import Actor
 from workflows.states import ROLE_LABELS, Role
@@ -60,7 +61,7 @@ def nav_links(actor: Actor | None) -> list[tuple[str, str]]:
         links.append(("/school", "我的合作"))
     if roles & {Role.reviewer, Role.approver, Role.city}:
         links.append(("/bureau", "审核工作台"))
-    if roles & {Role.reviewer, Role.approver, Role.city}:
+    if roles & ADMIN_ROLES:
         links.append(("/admin/", "管理后台"))
     return links
 

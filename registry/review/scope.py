@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import reduce
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
 
+from registry.access.scope import RecordKind, visible
 from registry.tables import District, Listing, Membership
 from workflows.actors import Actor, Grant
 from workflows.checks import Finding, run_checks
@@ -52,34 +51,27 @@ def _grants(actor: Actor, listing: Mapping[str, Any]) -> list[Grant]:
 
 async def staff_listing(listing_id: int, actor: Actor) -> tuple[dict[str, Any], list[Grant]]:
     """The listing and the actor's bureau grants over it; 404 for anyone else."""
-    listing = await (
-        Listing.select(*LISTING_COLUMNS)
-        .where(Listing.id == listing_id)
-        .output(load_json=True)
-        .first()
-    )
+    # Drafts stay invisible to the bureau, the city included (registry.access.scope).
+    scope = visible(RecordKind.listing, actor, roles=STAFF_ROLES)
+    listing = None
+    if scope is not None:
+        listing = await (
+            Listing.select(*LISTING_COLUMNS)
+            .where((Listing.id == listing_id) & scope)
+            .output(load_json=True)
+            .first()
+        )
     if listing is None:
         raise NotFound("申请记录不存在")
     grants = [g for g in _grants(actor, listing) if g.role in STAFF_ROLES]
-    # Drafts stay invisible to the bureau, the city included: they were never sent.
-    if not grants or listing["state"] == State.draft:
-        raise NotFound("申请记录不存在")
     return listing, grants
 
 
 def staff_scope(actor: Actor, district: str | None = None) -> Any:
     """A where-clause over Listing for the console: the actor's districts, never drafts."""
-    clauses = []
-    for grant in actor.grants:
-        if grant.role == Role.city:
-            clauses.append(Listing.state != State.draft.value)
-        elif grant.role in DECIDERS:
-            clauses.append(
-                (Listing.district == grant.district_id) & (Listing.state != State.draft.value)
-            )
-    if not clauses:
+    where = visible(RecordKind.listing, actor, roles=STAFF_ROLES)
+    if where is None:
         raise NotFound("审核工作台仅供区教育局和市教委使用")
-    where = reduce(operator.or_, clauses)
     if district:
         where = where & (Listing.district.code == district)
     return where

@@ -7,9 +7,9 @@ exceptions (404 outside scope, 403 wrong role, 422 with field messages), so both
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import reduce
 from typing import Any
 
+from registry.access.scope import RecordKind, visible
 from registry.db import write_transaction
 from registry.public.projection import approved_courses
 from registry.tables import Engagement, Listing, School
@@ -277,17 +277,7 @@ async def delete(actor: Actor, engagement_id: int) -> None:
 
 def _scope(actor: Actor) -> Any | None:
     """A where-clause over Engagement for everything the actor may read; None when nothing."""
-    clauses: list[Any] = []
-    for grant in actor.grants:
-        if grant.role == Role.school:
-            clauses.append(Engagement.school == grant.school_id)
-        elif grant.role == Role.provider:
-            clauses.append(Engagement.listing.organisation == grant.organisation_id)
-        elif grant.role in (Role.reviewer, Role.approver):
-            clauses.append(Engagement.listing.district == grant.district_id)
-        elif grant.role in (Role.city, Role.clock, Role.system):
-            clauses.append(Engagement.id.is_not_null())
-    return reduce(lambda a, b: a | b, clauses) if clauses else None
+    return visible(RecordKind.engagement, actor)
 
 
 async def _select(where: Any) -> list[dict[str, Any]]:

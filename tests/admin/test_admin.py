@@ -1,4 +1,4 @@
-"""piccolo-admin at /admin: staff-only login, audited reference edits, read-only workflows."""
+"""piccolo-admin at /admin: city-only login, audited reference edits, read-only workflows."""
 
 from __future__ import annotations
 
@@ -235,13 +235,16 @@ async def test_put_is_refused(admin_login: AdminLogin) -> None:
     assert await _district() == heping
 
 
-async def test_reviewer_may_read_but_not_edit(admin_login: AdminLogin) -> None:
-    client = await admin_login("reviewer")
+async def test_district_staff_neither_read_nor_edit(anonymous: Client) -> None:
+    """District staff work in the bureau's pages; the admin refuses them at the door."""
     heping = await _district()
-    assert (await client.get(f"{API}/district/")).status_code == 200
-    response = await client.patch(f"{API}/district/{heping['id']}/", json={"name": "改名"})
-    assert response.status_code == 403
-    assert "市教委" in response.json()["detail"]
+    for username in ("reviewer", "approver"):
+        response = await _login(anonymous, username)
+        assert response.status_code == 403
+        assert response.json()["detail"] == "该账号无权登录管理后台"
+        assert (await anonymous.get(f"{API}/district/")).status_code == 401
+        changed = await anonymous.patch(f"{API}/district/{heping['id']}/", json={"name": "改名"})
+        assert changed.status_code in (401, 403)
     assert await _district() == heping
 
 
