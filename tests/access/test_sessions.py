@@ -109,35 +109,16 @@ async def test_the_password_page_changes_it_and_signs_out(db: object, app: Lites
     page = await client.get("/account/password")
     assert page.status_code == 200 and "修改密码" in page.text
     token = client.cookies["registry_csrf"]
-    mismatch = await client.post(
-        "/account/password",
-        data={
-            "_csrf_token": token,
-            "current_password": PASSWORD,
-            "new_password": "Kq7#lanqiu-2027",
-            "new_password_again": "Kq7#lanqiu-2028",
-        },
-    )
+
+    async def post(new: str, again: str) -> httpx.Response:
+        fields = {"current_password": PASSWORD, "new_password": new, "new_password_again": again}
+        return await client.post("/account/password", data={"_csrf_token": token, **fields})
+
+    mismatch = await post("Kq7#lanqiu-2027", "Kq7#lanqiu-2028")
     assert mismatch.status_code == 422 and "两次输入的新密码不一致" in mismatch.text
-    common = await client.post(
-        "/account/password",
-        data={
-            "_csrf_token": token,
-            "current_password": PASSWORD,
-            "new_password": "P@ssw0rd2026!",
-            "new_password_again": "P@ssw0rd2026!",
-        },
-    )
+    common = await post("P@ssw0rd2026!", "P@ssw0rd2026!")
     assert common.status_code == 422 and "过于常见" in common.text
-    done = await client.post(
-        "/account/password",
-        data={
-            "_csrf_token": token,
-            "current_password": PASSWORD,
-            "new_password": "Kq7#lanqiu-2027",
-            "new_password_again": "Kq7#lanqiu-2027",
-        },
-    )
+    done = await post("Kq7#lanqiu-2027", "Kq7#lanqiu-2027")
     assert done.status_code == 303 and done.headers["location"] == "/login?changed=1"
     assert "密码已修改" in (await client.get("/login?changed=1")).text
     assert (await client.get(ME)).status_code == 401
