@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 from litestar import Response, get
+from piccolo.engine.sqlite import SQLiteEngine
 
 from registry.settings import get_settings
 from registry.tables import District
@@ -65,14 +66,22 @@ def _existing(path: Path) -> Path:
     return path
 
 
+def _folders() -> list[Path]:
+    folders = [get_settings().var_dir]
+    engine = District._meta.db
+    if isinstance(engine, SQLiteEngine):  # the database file may live elsewhere
+        folders.append(Path(engine.path).parent)
+    return [_existing(folder) for folder in folders]
+
+
 def disk_check() -> DiskOut:
-    """Free space of the data folder (SQLite, uploads, keys) against the configured minimum."""
-    settings = get_settings()
-    folder = _existing(settings.var_dir)
-    free_mb = shutil.disk_usage(folder).free // MB
-    minimum = settings.min_free_disk_mb
+    """Free space of the data folder (uploads, keys) and of a SQLite database's folder,
+    against the configured minimum: the fullest one counts."""
+    minimum = get_settings().min_free_disk_mb
+    folders = _folders()
+    free_mb = min(shutil.disk_usage(folder).free // MB for folder in folders)
     # os.access reports a read-only file system even to root (who ignores permissions).
-    if not os.access(folder, os.W_OK):
+    if not all(os.access(folder, os.W_OK) for folder in folders):
         return DiskOut(False, "数据目录不可写", free_mb, minimum)
     if free_mb < minimum:
         return DiskOut(False, f"剩余空间{free_mb} MB，低于下限{minimum} MB", free_mb, minimum)

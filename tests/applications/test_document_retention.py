@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
@@ -113,6 +114,20 @@ async def test_quota_on_size_names_the_limit_and_what_is_used(
     # A file that fits in what is left is taken.
     small = {"file": ("c.pdf", pdf(3 * KB), "application/pdf")}
     assert (await client.post(url, data={"kind": "licence"}, files=small)).status_code == 201
+
+
+async def test_simultaneous_uploads_do_not_pass_the_quota_together(
+    db: object, documents_dir: Path, quota: None
+) -> None:
+    listing_id = await draft()
+    results = await asyncio.gather(
+        *(add(listing_id, pdf(4 * KB)) for _ in range(5)), return_exceptions=True
+    )
+    # Each alone fits the 10 KB; together only two do, and the others leave nothing behind.
+    assert sum(isinstance(r, dict) for r in results) == 2, results
+    assert {r.code for r in results if isinstance(r, storage.UploadRefused)} == {"quota_bytes"}
+    assert await Document.count() == 2
+    assert len(list(storage.stored_files())) == 2
 
 
 # --- files go with their last row ----------------------------------------------------------

@@ -255,3 +255,20 @@ async def test_other_errors_stay_500(anonymous: Client, monkeypatch: pytest.Monk
     assert unavailable(FileNotFoundError(2, "No such file or directory")) is None
     assert unavailable(OSError(28, "No space left on device")) is not None
     assert unavailable(io.UnsupportedOperation()) is None
+
+
+async def test_health_sees_a_full_disk_under_the_sqlite_database(
+    db: Engine, anonymous: Client, tmpfs: Callable[..., Path]
+) -> None:
+    if not isinstance(db, SQLiteEngine):
+        pytest.skip("SQLite's own file")
+    mounted = tmpfs(Path(db.path).stat().st_size // 1024 + 256)
+    shutil.copyfile(db.path, mounted / "registry.sqlite")
+    bind(make_engine(f"sqlite:///{mounted / 'registry.sqlite'}"))
+    try:
+        response = await anonymous.get("/api/v1/health")
+    finally:
+        bind(db)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["disk"] and body["disk"]["free_mb"] == 0
