@@ -114,6 +114,15 @@ async def test_quota_on_size_names_the_limit_and_what_is_used(
     # A file that fits in what is left is taken.
     small = {"file": ("c.pdf", pdf(3 * KB), "application/pdf")}
     assert (await client.post(url, data={"kind": "licence"}, files=small)).status_code == 201
+    # The page says the same beside the file field.
+    page = await client.post(
+        f"/provider/applications/{listing_id}/documents",
+        data={"kind": "licence"},
+        files={"file": ("d.pdf", pdf(4 * KB), "application/pdf")},
+    )
+    assert page.status_code == 413
+    assert "合计不能超过10 KB，现已使用9 KB，剩余1 KB" in page.text
+    assert await Document.count() == 2
 
 
 async def test_simultaneous_uploads_do_not_pass_the_quota_together(
