@@ -35,6 +35,7 @@ from registry.api import (
 from registry.api.auth import AuthController
 from registry.api.health import health
 from registry.api.listings import ListingController
+from registry.db import DatabaseUnreachable, serve_requests, unreachable_message
 from registry.pages import auth as auth_pages
 from registry.pages import bureau, provider, verify
 from registry.pages import complaints as complaint_pages
@@ -102,16 +103,30 @@ def openapi_config() -> OpenAPIConfig:
 
 
 async def open_database_pool() -> None:
-    """PostgreSQL: one connection pool per worker (SQLite opens a connection per query)."""
+    """PostgreSQL: one connection pool per worker (SQLite opens a connection per query, and
+    waits seconds rather than half a minute for a lock while serving requests).
+
+    A database that cannot be reached stops start-up with one line saying so.
+    """
     engine = District._meta.db
+    serve_requests(engine)
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool()
+        dsn = str(engine.config.get("dsn", ""))
+        try:
+            await engine.start_connection_pool()
+        except Exception as error:
+            message = unreachable_message(dsn, error)
+            if message is None:
+                raise
+            logging.getLogger("registry").error(message)
+            raise DatabaseUnreachable(message) from None
 
 
 async def close_database_pool() -> None:
     """Release the pool on shutdown."""
     engine = District._meta.db
-    if isinstance(engine, PostgresEngine):
+    # No pool when start-up failed: nothing to close (and no warning saying so).
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
 
 

@@ -15,7 +15,31 @@ T = TypeVar("T")
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
+    from registry.db import DatabaseUnreachable, check_database, unreachable_message
+    from registry.settings import get_settings
+
+    url = get_settings().database_url
+
+    async def checked() -> T:
+        try:
+            await check_database(url)
+        except BaseException:
+            coroutine.close()
+            raise
+        return await coroutine
+
+    # A database that cannot be reached is a one-line message and exit status 1, not a
+    # traceback (checked first, and again if it goes away half way).
+    try:
+        return asyncio.run(checked())
+    except DatabaseUnreachable as error:
+        click.echo(str(error), err=True)
+    except Exception as error:
+        message = unreachable_message(url, error)
+        if message is None:
+            raise
+        click.echo(message, err=True)
+    sys.exit(1)
 
 
 @click.group()
@@ -32,6 +56,10 @@ def serve(host: str, port: int, reload: bool, workers: int) -> None:
     """Serve the web application."""
     import uvicorn
 
+    async def reachable() -> None:
+        """Before any worker starts: _run checks the database (one line and exit 1 if not)."""
+
+    _run(reachable())
     click.echo(f"Serving on http://{host}:{port}  (API docs: /schema, admin: /admin/)")
     uvicorn.run(
         "registry.app:create_app",
@@ -106,6 +134,21 @@ def tick(now_text: str | None) -> None:
     total = sum(fired.values())
     details = ", ".join(f"{name}: {count}" for name, count in sorted(fired.items()))
     click.echo(f"{total} transitions applied" + (f" ({details})" if details else ""))
+
+
+@main.group()
+def documents() -> None:
+    """Stored document files."""
+
+
+@documents.command("prune")
+@click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
+def documents_prune(dry_run: bool) -> None:
+    """Remove stored files no document needs (files younger than an hour are left alone)."""
+    from registry.applications.retention import prune
+
+    for line in _run(prune(dry_run=dry_run)).lines():
+        click.echo(line)
 
 
 @main.group()

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
+# How long SQLite waits for another writer's lock before "database is locked". Commands (an
+# import, closing a cycle) may wait long; a web request should answer within seconds (a 503
+# asking to retry) rather than hold the browser for half a minute.
 SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_REQUEST_BUSY_TIMEOUT_S = 5.0
 
 
 def sqlite_path(url: str) -> Path:
@@ -47,6 +53,76 @@ def make_engine(url: str) -> Engine:
     raise ValueError(
         f"REGISTRY_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}"
     )
+
+
+def serve_requests(engine: Engine) -> None:
+    """Tune an engine for a web server: SQLite gives up waiting for a lock after a few seconds."""
+    if isinstance(engine, SQLiteEngine):
+        engine.connection_kwargs["timeout"] = SQLITE_REQUEST_BUSY_TIMEOUT_S
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The configured database cannot be used; the message is one line saying why."""
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, socket.gaierror):
+        return "unknown host"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    # asyncpg tries each address of a host, and task groups wrap failures in groups.
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
+def unreachable_message(url: str, error: BaseException) -> str | None:
+    """One line saying why the database at `url` cannot be used, if `error` means that."""
+    for leaf in _leaves(error):
+        if url.startswith(("postgres://", "postgresql://")) and isinstance(
+            leaf,
+            OSError
+            | asyncpg.PostgresConnectionError
+            | asyncpg.InvalidAuthorizationSpecificationError
+            | asyncpg.InvalidCatalogNameError
+            | asyncpg.CannotConnectNowError,
+        ):
+            parsed = urlparse(url)
+            where = f"{parsed.hostname or 'localhost'}:{parsed.port or 5432}"
+            verb = "reach" if isinstance(leaf, OSError) else "use"
+            return f"cannot {verb} PostgreSQL at {where}: {_reason(leaf)}"
+        if url.startswith("sqlite:") and isinstance(leaf, OSError | sqlite3.OperationalError):
+            if isinstance(leaf, sqlite3.OperationalError) and "unable to open" not in str(leaf):
+                continue
+            return f"cannot open the SQLite database {sqlite_path(url)}: {_reason(leaf)}"
+    return None
+
+
+async def check_database(url: str) -> None:
+    """Connect once and run a query; DatabaseUnreachable (one line) if that fails."""
+    try:
+        if url.startswith(("postgres://", "postgresql://")):
+            connection = await asyncpg.connect(url, timeout=10)
+            try:
+                await connection.fetchval("SELECT 1")
+            finally:
+                await connection.close()
+        else:
+            with sqlite3.connect(sqlite_path(url)) as connection:
+                connection.execute("SELECT 1")
+    except Exception as error:
+        message = unreachable_message(url, error)
+        if message is None:
+            raise
+        raise DatabaseUnreachable(message) from None
 
 
 def engine_name(engine: Engine) -> str:

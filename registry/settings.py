@@ -27,6 +27,10 @@ class Settings:
     login_failures_per_account: int = 5
     login_failures_per_address: int = 30
     login_lockout_minutes: int = 15
+    upload_quota_files: int = 200
+    upload_quota_bytes: int = 500 * 1024 * 1024
+    min_free_disk_mb: int = 200
+    signups_per_address_hour: int = 5
 
     @property
     def engine(self) -> str:
@@ -53,7 +57,7 @@ def _secret_key(var_dir: Path) -> str:
     return key
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, minimum: int = 1) -> int:
     """A whole number from the environment; a typo fails start-up with the variable's name."""
     text = os.environ.get(name, "").strip()
     if not text:
@@ -62,8 +66,8 @@ def _int(name: str, default: int) -> int:
         value = int(text)
     except ValueError:
         raise SystemExit(f"{name} must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise SystemExit(f"{name} must be at least 1, not {value}")
+    if value < minimum:
+        raise SystemExit(f"{name} must be at least {minimum}, not {value}")
     return value
 
 
@@ -85,6 +89,11 @@ def load_settings() -> Settings:
         login_failures_per_account=_int("REGISTRY_LOGIN_FAILURES_PER_ACCOUNT", 5),
         login_failures_per_address=_int("REGISTRY_LOGIN_FAILURES_PER_ADDRESS", 30),
         login_lockout_minutes=_int("REGISTRY_LOGIN_LOCKOUT_MINUTES", 15),
+        upload_quota_files=_int("REGISTRY_UPLOAD_QUOTA_FILES", 200),
+        upload_quota_bytes=_int("REGISTRY_UPLOAD_QUOTA_BYTES", 500 * 1024 * 1024),
+        # 0 turns the health check's disk test off (a volume watched by other means).
+        min_free_disk_mb=_int("REGISTRY_MIN_FREE_DISK_MB", 200, minimum=0),
+        signups_per_address_hour=_int("REGISTRY_SIGNUPS_PER_ADDRESS_HOUR", 5),
         allowed_hosts=tuple(
             h.strip() for h in os.environ.get("REGISTRY_ALLOWED_HOSTS", "").split(",") if h.strip()
         ),

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from registry.applications.signup import SignupIn, add_colleague, register
-from registry.web.security import begin_session, provide_actor
+from registry.web.security import begin_session, client_address, provide_actor
 from workflows.actors import Actor
 
 
@@ -27,8 +27,9 @@ class UserIn(msgspec.Struct):
     tags=["organisations"],
 )
 async def sign_up(request: Request[Any, Any, Any], data: JSONBody[SignupIn]) -> Response[Any]:
-    """Register a provider (organisation or individual) and log its first user in."""
-    signed_up = await register(data)
+    """Register a provider (organisation or individual) and log its first user in; 429 with
+    Retry-After past the hourly limit of sign-ups from one address."""
+    signed_up = await register(data, client_address(request))
     return await begin_session(Response(signed_up, status_code=201), signed_up.user_id)
 
 

@@ -2,6 +2,8 @@
 
 The adapters hand over plain values (`UploadIn`: the kind, the dates and the staff index as
 typed, the file's name and a binary file object); every problem with them is reported at once.
+Each organisation has a quota (number of documents and their total size); a removed document's
+file goes once nothing needs it (registry.applications.retention).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from datetime import date
 from typing import IO, Any
 
 import anyio.to_thread
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.query.functions.aggregate import Count, Sum
 
-from registry.applications import storage
+from registry.applications import retention, storage
 from registry.applications.ownership import own_listing
 from registry.db import write_transaction
 from registry.settings import get_settings
-from registry.tables import Document, Listing
+from registry.tables import Document, Listing, Organisation
 from workflows import audit
 from workflows.actors import Actor
 from workflows.checks import DOCUMENT_KINDS
@@ -79,6 +83,67 @@ def _staff_index(text: str, problems: list[Refusal]) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Usage:
+    """An organisation's stored documents: how many, and their total size in bytes."""
+
+    files: int
+    size: int
+
+
+async def usage_of(organisation_id: int) -> Usage:
+    """What an organisation's documents (all its listings) take up now."""
+    row = await (
+        Document.select(Count().as_alias("files"), Sum(Document.size).as_alias("size"))
+        .where(Document.listing.organisation == organisation_id)
+        .first()
+    )
+    return Usage(int(row["files"] or 0) if row else 0, int(row["size"] or 0) if row else 0)
+
+
+def quota_files_refusal(used: Usage) -> storage.UploadRefused:
+    """The refusal when the organisation already keeps as many documents as it may."""
+    limit = get_settings().upload_quota_files
+    return storage.UploadRefused(
+        f"材料数量已达上限：每个机构最多保存{limit}份材料，现已保存{used.files}份。"
+        "请先删除不再需要的材料后再上传",
+        "quota_files",
+        413,
+    )
+
+
+def quota_bytes_refusal(used: Usage) -> storage.UploadRefused:
+    """The refusal when the file does not fit in what is left of the organisation's space."""
+    limit = get_settings().upload_quota_bytes
+    left = max(0, limit - used.size)
+    return storage.UploadRefused(
+        f"材料存储空间已达上限：每个机构的材料合计不能超过{storage.human_size(limit)}，"
+        f"现已使用{storage.human_size(used.size)}，剩余{storage.human_size(left)}，放不下这个文件。"
+        "请先删除不再需要的材料后再上传",
+        "quota_bytes",
+        413,
+    )
+
+
+def _within_quota(used: Usage, adding: int) -> None:
+    settings = get_settings()
+    if used.files + 1 > settings.upload_quota_files:
+        raise quota_files_refusal(used)
+    if used.size + adding > settings.upload_quota_bytes:
+        raise quota_bytes_refusal(used)
+
+
+async def _lock_organisation(organisation_id: int) -> None:
+    # PostgreSQL: two uploads of one organisation count its usage one after the other (SQLite's
+    # immediate write transactions already run one at a time).
+    if isinstance(Organisation._meta.db, PostgresEngine):
+        await (
+            Organisation.select(Organisation.id)
+            .where(Organisation.id == organisation_id)
+            .lock_rows()
+        )
+
+
 async def upload(listing_id: int, actor: Actor, data: UploadIn) -> dict[str, Any]:
     """Store the file for the listing and record it; Refused / UploadRefused say why not."""
     listing = await own_listing(listing_id, actor)
@@ -105,22 +170,52 @@ async def upload(listing_id: int, actor: Actor, data: UploadIn) -> dict[str, Any
     if problems:
         raise Refused("上传的材料未通过校验", problems)
     assert data.file is not None
-    limit = get_settings().max_upload_bytes
+    organisation_id = int(listing["organisation"])
+    used = await usage_of(organisation_id)
+    _within_quota(used, 0)
+    settings = get_settings()
+    room = settings.upload_quota_bytes - used.size
+    limit = min(settings.max_upload_bytes, room)
+    # Past the room left, the quota is what the provider must hear about, not the file limit.
+    over = (lambda: quota_bytes_refusal(used)) if room < settings.max_upload_bytes else None
     # Reading and hashing a spooled file is blocking I/O: keep it off the event loop.
-    stored = await anyio.to_thread.run_sync(storage.store, data.file, limit)
+    stored = await anyio.to_thread.run_sync(storage.store, data.file, limit, over)
+    fields = {
+        "kind": kind,
+        "original_name": name,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "staff_index": staff_index,
+    }
+    try:
+        document_id = await _record(listing_id, actor, organisation_id, stored, fields)
+    except Exception:
+        # Refused or failed: nothing of this upload stays (unless other rows share the bytes).
+        await retention.release(stored.sha256)
+        raise
+    await anyio.to_thread.run_sync(storage.ensure_stored, data.file, stored)
+    return await Document.select().where(Document.id == document_id).first()
+
+
+async def _record(
+    listing_id: int,
+    actor: Actor,
+    organisation_id: int,
+    stored: storage.StoredFile,
+    fields: dict[str, Any],
+) -> int:
     async with write_transaction(Document._meta.db):
+        await _lock_organisation(organisation_id)
+        # Counted again under the lock: simultaneous uploads must not pass the quota together.
+        _within_quota(await usage_of(organisation_id), stored.size)
         rows = await Document.insert(
             Document(
                 listing=listing_id,
-                kind=kind,
                 sha256=stored.sha256,
-                original_name=name,
                 mime_type=stored.mime_type,
                 size=stored.size,
-                valid_from=valid_from,
-                valid_until=valid_until,
-                staff_index=staff_index,
                 uploaded_by=actor.user_id,
+                **fields,
             )
         ).returning(Document.id)
         document_id = int(rows[0]["id"])
@@ -130,9 +225,9 @@ async def upload(listing_id: int, actor: Actor, data: UploadIn) -> dict[str, Any
             role=Role.provider.value,
             listing=listing_id,
             # No file name: names often carry a person's name or ID number.
-            payload={"document": document_id, "kind": kind, "sha256": stored.sha256},
+            payload={"document": document_id, "kind": fields["kind"], "sha256": stored.sha256},
         )
-    return await Document.select().where(Document.id == document_id).first()
+    return document_id
 
 
 async def remove(document_id: int, actor: Actor) -> None:
@@ -152,6 +247,8 @@ async def remove(document_id: int, actor: Actor) -> None:
             listing=row["listing"],
             payload={"document": document_id, "kind": row["kind"], "sha256": row["sha256"]},
         )
+    # Only after the commit: a rollback must not lose a file its row still names.
+    await retention.release(row["sha256"])
 
 
 def may_read(actor: Actor | None, listing: dict[str, Any]) -> bool:

@@ -1,21 +1,28 @@
 """Provider sign-up (an organisation or an individual) and colleagues' logins.
 
 Every problem of a sign-up is reported at once, each naming its field, so a form can show
-them all next to what was typed.
+them all next to what was typed. Sign-ups from one client address are limited per hour
+(`RateLimited`, 429), counted in the database like failed logins so the limit holds across
+workers and restarts.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 from piccolo.apps.user.tables import BaseUser
+from piccolo.engine.postgres import PostgresEngine
 
 from registry.access.accounts import AccountError, Scope, create_user
+from registry.access.logins import address_key
 from registry.access.passwords import password_problems
 from registry.db import write_transaction
-from registry.tables import Organisation, ProviderKind
+from registry.oversight.complaints import RateLimited
+from registry.settings import get_settings
+from registry.tables import LoginFailure, Organisation, ProviderKind
 from schemas import APPLICATION, load_schema
 from workflows import audit, timesource
 from workflows.actors import Actor
@@ -28,6 +35,9 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 _DEFS = load_schema(APPLICATION)["$defs"]
 PHONE_RE = re.compile(_DEFS["phone"]["pattern"])
 EMAIL_RE = re.compile(_DEFS["email"]["pattern"])
+SIGNUP_WINDOW = timedelta(hours=1)
+# Serialises one address's count-then-insert on PostgreSQL (complaints use 7_426_003).
+_RATE_LOCK_NAMESPACE = 7_426_004
 
 
 class SignupIn(msgspec.Struct):
@@ -142,8 +152,41 @@ async def signup_problems(data: SignupIn) -> list[Refusal]:
     return problems + await credential_problems(data.username.strip(), data.password)
 
 
-async def register(data: SignupIn) -> SignedUp:
-    """Create the organisation and its first user in one transaction, or list every problem."""
+def signup_key(address: str) -> str:
+    """The counter of an address's sign-ups: the salted hash logins use, never the address."""
+    return "signup:" + address_key(address)
+
+
+async def _check_rate(address: str, now: datetime) -> None:
+    """RateLimited if the address signed up the hourly limit already; else count this one."""
+    key = signup_key(address)
+    if isinstance(LoginFailure._meta.db, PostgresEngine):
+        await LoginFailure.raw(
+            "SELECT pg_advisory_xact_lock({}, {})", _RATE_LOCK_NAMESPACE, int(key[-7:], 16)
+        )
+    # The login-failure table is the one keyed counter of events per hashed address; a
+    # sign-up is kept there under its own key prefix rather than in a third mechanism.
+    rows = await LoginFailure.select(LoginFailure.failed_at).where(
+        (LoginFailure.key == key) & (LoginFailure.failed_at > now - SIGNUP_WINDOW)
+    )
+    times = sorted(r["failed_at"].astimezone(UTC) for r in rows)
+    limit = get_settings().signups_per_address_hour
+    if len(times) >= limit:
+        # Once the oldest counted one leaves the hour, there is room for one more.
+        wait = max(1, math.ceil((times[len(times) - limit] + SIGNUP_WINDOW - now).total_seconds()))
+        raise RateLimited(
+            f"注册过于频繁：同一网络地址每小时最多注册{limit}个账号，"
+            f"请约{math.ceil(wait / 60)}分钟后再试",
+            wait,
+        )
+    await LoginFailure.insert(LoginFailure(key=key, failed_at=now))
+
+
+async def register(data: SignupIn, address: str | None = None) -> SignedUp:
+    """Create the organisation and its first user in one transaction, or list every problem.
+
+    `address` (the client's) is rate limited; None (the command line, demo data) is not.
+    """
     problems = await signup_problems(data)
     if problems:
         raise Refused("注册信息未通过校验", problems)
@@ -151,6 +194,8 @@ async def register(data: SignupIn) -> SignedUp:
     username = data.username.strip()
     try:
         async with write_transaction(Organisation._meta.db):
+            if address is not None:
+                await _check_rate(address, timesource.now())
             rows = await Organisation.insert(
                 Organisation(
                     kind=data.kind,
@@ -170,7 +215,7 @@ async def register(data: SignupIn) -> SignedUp:
             user_id = await create_user(
                 username, data.password, Role.provider, Scope(organisation_id=organisation_id)
             )
-    except AccountError:
+    except (AccountError, RateLimited):
         raise
     except Exception:
         # A unique constraint lost a race with a simultaneous sign-up: say which field.

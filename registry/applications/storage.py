@@ -1,8 +1,9 @@
 """Content-addressed file storage for uploaded documents, outside the database.
 
 A file lives at ``<var_dir>/documents/<sha[:2]>/<sha>``: identical content is stored once, and
-a stored file is never rewritten (its name is its content). Files are kept when a Document row
-is deleted: another row, or the audit trail, may still refer to the same content.
+a stored file is never rewritten (its name is its content). Whether a file may go once its
+Document row is deleted is decided in registry.applications.retention; this module only moves
+bytes. Work files live in ``documents/tmp``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -52,6 +54,11 @@ class StoredFile:
 def root() -> Path:
     """The folder documents are stored under (read from settings at call time)."""
     return get_settings().var_dir / "documents"
+
+
+def work_dir() -> Path:
+    """Where uploads are written before they get their name, and files wait to be removed."""
+    return root() / "tmp"
 
 
 def path_of(sha256: str) -> Path:
@@ -104,10 +111,14 @@ def clean_filename(name: str | None) -> str:
     return text
 
 
-def store(source: IO[bytes], limit: int) -> StoredFile:
-    """Copy `source` into the store in chunks: refuse empty, oversize or unknown content."""
-    directory = root()
-    tmp_dir = directory / "tmp"
+def store(
+    source: IO[bytes], limit: int, over_limit: Callable[[], UploadRefused] | None = None
+) -> StoredFile:
+    """Copy `source` into the store in chunks: refuse empty, oversize or unknown content.
+
+    `over_limit` is the refusal when more than `limit` bytes come (default: the file limit).
+    """
+    tmp_dir = work_dir()
     tmp_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -121,7 +132,7 @@ def store(source: IO[bytes], limit: int) -> StoredFile:
                 size += len(chunk)
                 if size > limit:
                     # Stop reading at once: the rest of an oversize file is never copied.
-                    raise too_large(limit)
+                    raise over_limit() if over_limit else too_large(limit)
                 if mime is None:
                     head += chunk
                     if len(head) >= 8:
@@ -138,6 +149,9 @@ def store(source: IO[bytes], limit: int) -> StoredFile:
         final = path_of(sha)
         if final.exists():
             tmp.unlink()
+            # A fresh mtime tells the pruner (which spares young files) that a row for this
+            # content may be on its way, even when the bytes were first stored long ago.
+            os.utime(final)
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
             # Atomic on one file system: readers never see a half-written file.
@@ -146,6 +160,81 @@ def store(source: IO[bytes], limit: int) -> StoredFile:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def ensure_stored(source: IO[bytes], stored: StoredFile) -> None:
+    """Write the bytes again if their file vanished before their row committed (a removal of
+    the same content raced the upload: see registry.applications.retention)."""
+    if path_of(stored.sha256).exists():
+        return
+    source.seek(0)
+    store(source, stored.size)
+
+
+def set_aside(sha256: str) -> Path | None:
+    """Move a stored file out of its place (atomically), or None if it is not there.
+
+    Removal goes in two steps, set aside then unlink, so that a reference that appears in
+    between can still be honoured by putting the file back.
+    """
+    aside = work_dir() / f"aside-{sha256}-{os.urandom(4).hex()}"
+    try:
+        os.replace(path_of(sha256), aside)
+    except FileNotFoundError:
+        return None
+    return aside
+
+
+def put_back(aside: Path, sha256: str) -> None:
+    """Undo set_aside (identical bytes may already be back: replacing them changes nothing)."""
+    final = path_of(sha256)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(aside, final)
+
+
+def file_clock() -> float:
+    """Now, as the store's file system tells time (the clock its files' ages are read on)."""
+    marker = work_dir() / ".clock"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    return marker.stat().st_mtime
+
+
+@dataclass(frozen=True)
+class OnDisk:
+    """A file found in the store: its hash (for stored files), path, size and age."""
+
+    sha256: str | None
+    path: Path
+    size: int
+    modified: float
+
+
+def stored_files() -> Iterator[OnDisk]:
+    """Every stored file (named by its hash), in no particular order."""
+    base = root()
+    if not base.is_dir():
+        return
+    for folder in base.iterdir():
+        if folder.name == "tmp" or not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if _SHA_RE.fullmatch(path.name) and path.name[:2] == folder.name:
+                stat = path.stat()
+                yield OnDisk(path.name, path, stat.st_size, stat.st_mtime)
+
+
+def work_files() -> Iterator[OnDisk]:
+    """Files in the work folder: uploads cut short, files set aside (sha256 when it shows)."""
+    base = work_dir()
+    if not base.is_dir():
+        return
+    for path in base.iterdir():
+        if path.is_file() and not path.name.startswith("."):
+            stat = path.stat()
+            parts = path.name.split("-")
+            sha = parts[1] if parts[0] == "aside" and len(parts) == 3 else None
+            yield OnDisk(sha, path, stat.st_size, stat.st_mtime)
 
 
 def _accepted(head: bytes) -> str:

@@ -11,6 +11,7 @@ from registry.documents.evaluation_report import (
     grade_label,
     listing_number,
 )
+from registry.spreadsheets import safe_row
 from registry.tables import EvaluationCycle, EvaluationResult, ResultStatus
 from workflows.engine import NotFound
 from workflows.states import exit_reason_label
@@ -115,9 +116,9 @@ def to_xlsx(title: str, header: list[str], rows: list[list[Any]], item_count: in
     sheet = workbook.active
     # Excel limits sheet names to 31 characters and forbids some punctuation.
     sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "评估结果"
-    sheet.append(header)
+    sheet.append(safe_row(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(safe_row(row))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)

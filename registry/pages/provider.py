@@ -16,6 +16,7 @@ from registry.applications.forms import EDITABLE_STATES, check_listing, form_has
 from registry.applications.inbox import history, inbox_for, next_step
 from registry.applications.ownership import own_listing, provider_grant
 from registry.applications.signup import SignupIn, register, signup_problems
+from registry.oversight.complaints import RateLimited
 from registry.pages.common import by_field, page_actor, redirect, render
 from registry.pages.formrender import (
     anchor_of,
@@ -29,7 +30,7 @@ from registry.schools.engagements import engagements_of_organisation
 from registry.settings import get_settings
 from registry.tables import District, Listing
 from registry.web.errors import status_of
-from registry.web.security import begin_session
+from registry.web.security import begin_session, client_address
 from registry.web.uploads import UPLOAD_BODY_CEILING, upload_in
 from schemas import APPLICATION, load_schema, validate
 from workflows import engine
@@ -78,8 +79,19 @@ async def signup_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
         errors.setdefault("password2", []).append("两次输入的密码不一致")
     if not errors:
         try:
-            signed_up = await register(data)
+            signed_up = await register(data, client_address(request))
             return await begin_session(redirect("/provider"), signed_up.user_id)
+        except RateLimited as limited:
+            page = render(
+                "signup.html",
+                None,
+                status_code=429,
+                values=values,
+                errors={},
+                form_error=limited.detail,
+            )
+            page.headers["Retry-After"] = str(limited.retry_after)
+            return page
         except Refused as refused:
             errors = by_field(refused.errors)
     return render("signup.html", None, status_code=422, values=values, errors=errors)

@@ -12,6 +12,7 @@ from typing import Any
 from registry.public.history import PUBLIC, changed_fields, local_date, moment_of
 from registry.public.projection import approved_courses
 from registry.reference import CATEGORY_LABELS
+from registry.spreadsheets import safe_row
 from registry.tables import AuditEvent, Listing, WhitelistEntry
 from workflows.checks import GRADE_BANDS
 
@@ -152,8 +153,8 @@ def to_csv(rows: list[WhitelistRow]) -> bytes:
     """CSV with a byte order mark, so Excel on Chinese Windows reads UTF-8."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    writer.writerows(table_row(n, row) for n, row in enumerate(rows, 1))
+    writer.writerow(safe_row(HEADERS))
+    writer.writerows(safe_row(table_row(n, row)) for n, row in enumerate(rows, 1))
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -170,10 +171,10 @@ def to_xlsx(rows: list[WhitelistRow]) -> bytes:
         # Excel forbids / in sheet names (传统文化/非遗).
         sheet = workbook.active if index == 0 else workbook.create_sheet()
         sheet.title = title.replace("/", "、")
-        sheet.append(HEADERS)
+        sheet.append(safe_row(HEADERS))
         chosen = [r for r in rows if category is None or category in r.categories]
         for number, row in enumerate(chosen, 1):
-            sheet.append(table_row(number, row, category))
+            sheet.append(safe_row(table_row(number, row, category)))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center")

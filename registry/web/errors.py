@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from typing import Any
 from urllib.parse import quote
 
-from asyncpg.exceptions import DataError, NumericValueOutOfRangeError
+from asyncpg.exceptions import (
+    DataError,
+    InsufficientResourcesError,
+    NumericValueOutOfRangeError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+    TooManyConnectionsError,
+)
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
@@ -30,7 +39,26 @@ STATUS_DETAIL = {
     422: "提交的数据未通过校验",
     429: "请求过于频繁",
     500: "服务器内部错误，请稍后再试",
+    503: "系统繁忙，请稍后再试",
 }
+
+# A part that fails for a while (a locked or unreachable database, a full or read-only disk)
+# answers 503 with Retry-After: the request was fine and may succeed later; 500 means a bug.
+BUSY = ("系统繁忙，数据库暂时无法处理请求，请稍后再试", 10)
+NO_SPACE = (
+    "存储空间不足或暂时不可写入，本次操作未能保存，请稍后再试；如持续出现请联系系统管理员",
+    120,
+)
+_STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.ENOTDIR}
+)
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+_SQLITE_STORAGE = (
+    "database or disk is full",
+    "disk i/o error",
+    "readonly database",
+    "unable to open database file",
+)
 
 
 # What each refusal of the domain means in HTTP: the one place the two vocabularies meet (the
@@ -61,7 +89,7 @@ def html_error(request: Request[Any, Any, Any], status: int, detail: str) -> Res
     """A Chinese error page for browsers (a login redirect where a page needs one)."""
     if status == LoginRequired.status_code:
         return Redirect(f"/login?next={quote(request.url.path)}", status_code=303)
-    titles = {403: "无权访问", 404: "页面不存在", 500: "服务器内部错误"}
+    titles = {403: "无权访问", 404: "页面不存在", 500: "服务器内部错误", 503: "系统暂时不可用"}
     return render(  # type: ignore[return-value]
         "error.html",
         None,
@@ -156,9 +184,60 @@ def handle_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Resp
     return error_response(404, detail, [{"field": "id", "code": "not_found", "message": detail}])
 
 
+def unavailable(exc: BaseException) -> tuple[str, int] | None:
+    """(message, retry-after seconds) when `exc` is a failing part rather than a bug, else None."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        if any(part in text for part in _SQLITE_BUSY):
+            return BUSY
+        if any(part in text for part in _SQLITE_STORAGE):
+            return NO_SPACE
+        return None
+    if isinstance(exc, TooManyConnectionsError | PostgresConnectionError):
+        return BUSY
+    if isinstance(exc, InsufficientResourcesError):  # disk full, out of memory on the server
+        return NO_SPACE
+    if isinstance(exc, OperatorInterventionError):  # shutting down, starting, query cancelled
+        return BUSY
+    if isinstance(exc, ConnectionError | TimeoutError):  # the database went away, a pool wait
+        return BUSY
+    if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+        return NO_SPACE
+    return None
+
+
+def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A failing part: 503 with Retry-After and a Chinese message; anything else stays a 500."""
+    answer = unavailable(exc)
+    if answer is None:
+        return handle_unexpected(request, exc)
+    detail, retry_after = answer
+    # One line, no traceback: the cause is outside the code, and it may repeat for a while.
+    log.error("unavailable on %s %s: %r", request.method, request.url.path, exc)
+    if _wants_html(request):
+        response = html_error(request, 503, detail)
+    else:
+        response = error_response(503, detail)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def handle_rate_limited(request: Request[Any, Any, Any], exc: RateLimited) -> Response[Any]:
+    """429 with the refusal's message and Retry-After (every adapter alike)."""
+    response = handle_transition(request, exc)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DataError: handle_out_of_range,
     OverflowError: handle_out_of_range,
+    sqlite3.OperationalError: handle_unavailable,
+    OSError: handle_unavailable,
+    PostgresConnectionError: handle_unavailable,
+    InsufficientResourcesError: handle_unavailable,
+    OperatorInterventionError: handle_unavailable,
+    RateLimited: handle_rate_limited,
     ValidationException: handle_validation,
     HTTPException: handle_http,
     TransitionError: handle_transition,

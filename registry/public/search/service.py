@@ -2,6 +2,9 @@
 whose items carry their highlighted name and courses.
 
 No HTTP here: a bad filter is a `BadFilter` naming the field; each adapter answers it its way.
+A repeated filter with more values than there are districts or categories is `Refused` (422
+naming the parameter, on the API and the page alike): each value costs a condition in the
+statement, and SQLite refuses an expression tree past depth 1000.
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ import msgspec
 from registry.public.search import Filters, Result, Sort, search
 from registry.public.search.tokens import Query, highlight, parse_query
 from workflows.checks import GRADE_BANDS
+from workflows.context import Refusal
+from workflows.engine import Refused
+
+# More than Tianjin's 16 districts and the 9 categories: any real choice fits.
+MAX_FILTER_VALUES = 20
+LIST_PARAMETERS = {"district": "所在区", "category": "类别"}
 
 
 class BadFilter(ValueError):
@@ -49,6 +58,18 @@ class WhitelistItem(msgspec.Struct):
     highlight: Highlight
 
 
+def bounded(parameter: str, values: list[str] | None) -> list[str]:
+    """The non-blank values of a repeatable parameter; Refused past MAX_FILTER_VALUES."""
+    given = [v for v in values or [] if v]
+    if len(given) > MAX_FILTER_VALUES:
+        message = (
+            f"筛选条件「{parameter}」（{LIST_PARAMETERS.get(parameter, parameter)}）"
+            f"最多可选{MAX_FILTER_VALUES}项，本次请求有{len(given)}项"
+        )
+        raise Refused("筛选条件过多", [Refusal(parameter, "maxItems", message)])
+    return given
+
+
 def make_filters(
     district: list[str] | None,
     category: list[str] | None,
@@ -59,14 +80,15 @@ def make_filters(
     rectifying: bool | None,
 ) -> Filters:
     """Filters from plain values (blanks dropped); BadFilter for an unknown grade band or a
-    reversed fee range."""
+    reversed fee range, Refused for too many districts or categories."""
+    districts, categories = bounded("district", district), bounded("category", category)
     if grade_band and grade_band not in GRADE_BANDS:
         raise BadFilter("grade_band")
     if fee_min is not None and fee_max is not None and fee_min > fee_max:
         raise BadFilter("fee_min")
     return Filters(
-        districts=[d for d in district or [] if d],
-        categories=[c for c in category or [] if c],
+        districts=districts,
+        categories=categories,
         grade_band=grade_band or None,
         fee_min=fee_min,
         fee_max=fee_max,
