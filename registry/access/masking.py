@@ -145,13 +145,15 @@ def value_at(form: Any, path: str) -> str | None:
         return None
     node = form
     for step in steps:
-        if (isinstance(step, int) and isinstance(node, list) and step < len(node)) or (
-            isinstance(step, str) and isinstance(node, dict) and step in node
-        ):
-            node = node[step]
-        else:
-            return None
+        node = _child(node, step)
     return node if isinstance(node, str) and node else None
+
+
+def _child(node: Any, step: str | int) -> Any:
+    """node[step] when it exists, else None."""
+    if isinstance(step, int):
+        return node[step] if isinstance(node, list) and step < len(node) else None
+    return node.get(step) if isinstance(node, dict) else None
 
 
 def restore_masked(sent: Any, stored: Mapping[str, Any]) -> tuple[Any, list[str]]:

@@ -25,13 +25,13 @@ SEALED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-async def _rows(engine: Engine, table: str, column: str) -> list[dict[str, Any]]:
+async def _rows(engine: Engine[Any], table: str, column: str) -> list[dict[str, Any]]:
     query = f'SELECT "id", "{column}" AS value FROM "{table}" WHERE "{column}" IS NOT NULL'
     rows: list[dict[str, Any]] = await engine.run_querystring(QueryString(query))
     return rows
 
 
-async def _update(engine: Engine, table: str, values: dict[str, Any], row_id: int) -> None:
+async def _update(engine: Engine[Any], table: str, values: dict[str, Any], row_id: int) -> None:
     assignments = ", ".join(f'"{name}" = {{}}' for name in values)
     await engine.run_querystring(
         QueryString(
@@ -40,7 +40,7 @@ async def _update(engine: Engine, table: str, values: dict[str, Any], row_id: in
     )
 
 
-async def _rewrite(engine: Engine, needs: Callable[[str], bool]) -> int:
+async def _rewrite(engine: Engine[Any], needs: Callable[[str], bool]) -> int:
     """Seal every stored value for which `needs(value)`; fill the resident ID's hash."""
     changed = 0
     for table, column, kind in SEALED_COLUMNS:
@@ -56,12 +56,12 @@ async def _rewrite(engine: Engine, needs: Callable[[str], bool]) -> int:
     return changed
 
 
-async def seal_plaintext(engine: Engine) -> int:
+async def seal_plaintext(engine: Engine[Any]) -> int:
     """Seal every plaintext resident ID, phone and contact; return how many rows changed."""
     return await _rewrite(engine, lambda stored: not pd.is_sealed(stored))
 
 
-async def reseal_all(engine: Engine) -> int:
+async def reseal_all(engine: Engine[Any]) -> int:
     """After `registry.keys.rotate("field")`: every value and hash under the current key."""
     current = f"{pd.PREFIX}:{keyring(pd.PURPOSE).current_id}:"
     return await _rewrite(engine, lambda stored: not stored.startswith(current))
