@@ -58,6 +58,9 @@ async def _rewrite(engine: Engine[Any], needs: Callable[[str], bool]) -> int:
 
 async def seal_plaintext(engine: Engine[Any]) -> int:
     """Seal every plaintext resident ID, phone and contact; return how many rows changed."""
+    if engine.engine_type == "sqlite":
+        # Overwrite the cells the plaintext leaves behind, or the file would still hold it.
+        await engine.run_querystring(QueryString("PRAGMA secure_delete = ON"))
     return await _rewrite(engine, lambda stored: not pd.is_sealed(stored))
 
 
