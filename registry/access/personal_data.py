@@ -17,6 +17,12 @@ touches the cipher.
 
 Encryption and lookup use different keys derived from the ring's key, so the hash reveals
 nothing about the cipher key and vice versa.
+
+Not sealed (yet): the numbers inside the application form's JSON (Listing.form, FormSnapshot
+.form). Some twenty readers take the form as stored, the workflow's guards among them (they
+validate the schema and the GB 11643 check digit of every staff ID), and Piccolo offers no
+read hook on a column; sealing leaves inside it safely means one loader for the form first.
+The form is masked in every output instead (registry.access.masking).
 """
 
 from __future__ import annotations

@@ -94,7 +94,14 @@ async def _ids() -> dict[str, list[Any]]:
         "organisation_id": [r["organisation"] for r in organisations],
         "code": [verify_code(i) for i in public[:2]] + ["120101", "120116"],
         "document_id": [],
+        "notice_district": [await _district_code(by_state[State.in_public_notice])],
     }
+
+
+async def _district_code(listing_id: int) -> str:
+    row = await Listing.select(Listing.district.code).where(Listing.id == listing_id).first()
+    assert row is not None
+    return str(row["district.code"])
 
 
 async def _cycles(listing_id: int) -> list[int]:
@@ -127,6 +134,7 @@ def _urls(app: Litestar, ids: dict[str, list[Any]]) -> Iterator[str]:
     yield "/api/v1/review/listings?state=all&page_size=200"
     yield "/bureau?state=all"
     yield "/api/v1/whitelist?page_size=100"
+    yield f"/api/v1/notices.pdf?district={ids['notice_district'][0]}"
     for fmt in ("csv", "xlsx", "json", "pdf"):
         yield f"/api/v1/whitelist/export?district=120101&format={fmt}"
 

@@ -17,7 +17,7 @@ from registry.keys import forget_cached, rotate
 from registry.notices import objections
 from registry.oversight import complaints
 from registry.tables import Complaint, Objection, Organisation
-from tests.cast import actor, listing_in
+from tests.cast import T0, actor, listing_in
 from tests.conftest import POSTGRES
 from tests.factories import INDIVIDUAL_ID
 from workflows.states import State
@@ -36,7 +36,7 @@ async def _plaintext_rows() -> dict[str, int]:
         " VALUES ('individual', '刘书文', {}, {}, '', '刘书文', '', '', '', {}) RETURNING id",
         INDIVIDUAL_ID,
         PHONE,
-        "2026-01-05T08:00:00+00:00",
+        T0,
     )
     noticed = await listing_in(State.in_public_notice)
     objection = await Objection.insert(
