@@ -227,6 +227,7 @@ async def test_the_bureau_page_shows_masks_and_reveals_one_number_with_a_reason(
         },
     )
     assert shown.status_code == 200 and shown.text.count(COACH_ID) == 1
+    assert "查看完整个人信息" in shown.text and "查看项目：staff[0].resident_id" in shown.text
     assert "no-store" in shown.headers["cache-control"]
     assert len(await _reveal_events()) == 1
     city_page = await (await login("city")).get(f"/bureau/listings/{listing_id}")
