@@ -18,43 +18,19 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from workflows.identity import mask_resident_id
+from registry.access import personal_data as pd
+from registry.access.masking import (
+    MASK,
+    mask_contact,
+    mask_email,
+    mask_phone,
+    mask_resident_id,
+    mask_text,
+)
 
-MASK = "*"
 RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
-# A landline as written in forms: 022-23456789, (022)2345-6789.
-PHONE_CHARACTERS = re.compile(r"[\d\s()+\-]{7,}")
-
-
-def mask_phone(value: str) -> str:
-    """138****1234: the first three and the last four digits of a phone number stay."""
-    digits = [c for c in value if c.isdigit()]
-    if len(digits) < 7:
-        return MASK * len(value)
-    return "".join(digits[:3]) + MASK * (len(digits) - 7) + "".join(digits[-4:])
-
-
-def mask_email(value: str) -> str:
-    """l***@feiyue.cn: the first character of the mailbox and the domain stay."""
-    name, at, domain = value.partition("@")
-    if not at:
-        return mask_text(value)
-    return (name[:1] + MASK * 3 + at + domain) if name else MASK * 3 + at + domain
-
-
-def mask_text(value: str) -> str:
-    """The first character and stars (free-text contact details)."""
-    return value[:1] + MASK * max(len(value) - 1, 3) if value else value
-
-
-def mask_contact(value: str) -> str:
-    """A complaint's or objection's contact, whatever its form (phone, e-mail, other)."""
-    if "@" in value:
-        return mask_email(value.strip())
-    if PHONE_CHARACTERS.fullmatch(value.strip()):
-        return mask_phone(value)
-    return mask_text(value)
+__all__ = ["MASK", "mask_contact", "mask_email", "mask_phone", "mask_text", "scrub"]
 
 
 def mask_address(value: str) -> str:
@@ -81,13 +57,14 @@ def _address(value: str, row: Mapping[str, Any]) -> str:
 
 # Column (or JSON key) → how it is shown. Applied at any depth: a name means the same thing
 # in an organisation row, an application form and an audit event's payload.
+# Sealed columns (registry.access.personal_data) are opened first, then masked.
 MASKED: dict[str, Masker] = {
-    "resident_id": lambda value, row: mask_resident_id(value),
-    "contact_phone": lambda value, row: mask_phone(value),
+    "resident_id": lambda value, row: mask_resident_id(pd.plain_text(value, pd.RESIDENT_ID)),
+    "contact_phone": lambda value, row: mask_phone(pd.plain_text(value, pd.PHONE)),
     "emergency_phone": lambda value, row: mask_phone(value),
     "phone": lambda value, row: mask_phone(value),
     "contact_email": lambda value, row: mask_email(value),
-    "contact": lambda value, row: mask_contact(value),
+    "contact": lambda value, row: mask_contact(pd.plain_text(value, pd.CONTACT)),
     "address": _address,
 }
 # Never served at all: the application form and its snapshots hold every staff member's ID
@@ -98,7 +75,8 @@ DROPPED: dict[str, frozenset[str]] = {
     "complaint": frozenset({"client_hash"}),
     "objection": frozenset({"client_hash"}),
 }
-ALWAYS_DROPPED = frozenset({"client_hash"})
+# A keyed hash of a resident ID identifies its holder as surely as the number does.
+ALWAYS_DROPPED = frozenset({"client_hash", "resident_id_hash"})
 # Columns no request may filter, order or select by, on any table.
 PERSONAL_COLUMNS = frozenset(MASKED) | ALWAYS_DROPPED | {"form"}
 
@@ -171,12 +149,26 @@ def unchanged_masks(body: Any) -> Any:
     """A write's body without the masked values the admin's edit form sends back unchanged.
 
     The form shows what `scrub` served; saving it must not overwrite the stored number with
-    its mask. A value typed anew (no mask character) is written as usual.
+    its mask. A number typed anew (no mask character) is written sealed, with its hash.
     """
     if not isinstance(body, dict):
         return body
-    return {
+    kept = {
         key: value
         for key, value in body.items()
         if not (key in PERSONAL_COLUMNS and isinstance(value, str) and MASK in value)
     }
+    return _sealed(kept)
+
+
+def _sealed(body: dict[str, Any]) -> dict[str, Any]:
+    """A number typed anew is stored sealed, like every other write of it."""
+    body = dict(body)
+    body.pop("resident_id_hash", None)  # only ever derived from the number
+    if "resident_id" in body and isinstance(body["resident_id"], str | None):
+        number = (body["resident_id"] or "").strip() or None
+        body["resident_id"] = pd.seal_optional(number, pd.RESIDENT_ID)
+        body["resident_id_hash"] = pd.lookup_hash(number, pd.RESIDENT_ID) if number else None
+    if isinstance(body.get("contact_phone"), str):
+        body["contact_phone"] = pd.seal_text(body["contact_phone"], pd.PHONE)
+    return body

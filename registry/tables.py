@@ -68,10 +68,15 @@ class Organisation(Table):
     kind = Varchar(length=16, choices=ProviderKind, default=ProviderKind.organisation)
     name = Varchar(length=128, index=True)
     uscc = Varchar(length=18, null=True, default=None, unique=True, help_text="统一社会信用代码")
-    resident_id = Varchar(length=18, null=True, default=None, unique=True, help_text="居民身份证号")
+    # Resident ID and phone numbers are stored sealed (registry/access/personal_data.py):
+    # read and write them through that module only.
+    resident_id = Varchar(length=255, null=True, default=None, help_text="居民身份证号（加密）")
+    resident_id_hash = Varchar(
+        length=80, null=True, default=None, unique=True, help_text="身份证号的keyed hash（查重）"
+    )
     legal_representative = Varchar(length=64, default="")
     contact_name = Varchar(length=64, default="")
-    contact_phone = Varchar(length=32, default="")
+    contact_phone = Varchar(length=255, default="", help_text="联系电话（加密）")
     contact_email = Varchar(length=128, default="")
     address = Varchar(length=255, default="")
     founded_on = Date(null=True, default=None)
@@ -189,7 +194,7 @@ class Objection(Table):
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     name = Varchar(length=64, help_text="Real name of the person, or of the organisation")
     organisation_name = Varchar(length=128, default="")
-    contact = Varchar(length=64)
+    contact = Varchar(length=512, help_text="联系方式（加密）")
     facts = Text()
     submitted_at = Timestamptz(default=TimestamptzNow())
     client_hash = Varchar(length=64, default="", help_text="Salted hash of the sender's address")
@@ -329,7 +334,7 @@ class Complaint(Table):
     id: Serial
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     content = Text()
-    contact = Varchar(length=64, default="")
+    contact = Varchar(length=512, default="", help_text="联系方式（加密；未留为空）")
     client_hash = Varchar(length=64, default="", index=True)
     submitted_at = Timestamptz(default=TimestamptzNow())
     status = Varchar(length=16, choices=ComplaintStatus, default=ComplaintStatus.received)

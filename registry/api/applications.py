@@ -14,7 +14,8 @@ from litestar import get, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
-from registry.applications.forms import draft_problems, form_hash, save_form
+from registry.access.masking import mask_form
+from registry.applications.forms import EDITABLE_STATES, draft_problems, form_hash, save_form
 from registry.applications.inbox import InboxItem, inbox_for
 from registry.applications.ownership import own_listing, provider_grant
 from registry.web.security import provide_actor
@@ -61,7 +62,13 @@ class InboxOut(msgspec.Struct):
 
 
 def application_out(row: Mapping[str, Any]) -> ApplicationOut:
+    """The provider's own form: in full while it edits it, masked once it is sent.
+
+    The hash is always the stored form's, so a save can prove it saw the stored form even
+    when it was shown masked (a mask sent back keeps the stored number: save_form).
+    """
     form = row["form"] if isinstance(row["form"], dict) else {}
+    shown = form if State(row["state"]) in EDITABLE_STATES else mask_form(form)
     return ApplicationOut(
         id=row["id"],
         state=row["state"],
@@ -70,7 +77,7 @@ def application_out(row: Mapping[str, Any]) -> ApplicationOut:
         district=row["district_code"],
         district_name=row["district_name"],
         organisation_id=row["organisation"],
-        form=form,
+        form=shown,
         form_hash=form_hash(form),
         problems=draft_problems(form),
     )

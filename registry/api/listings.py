@@ -7,10 +7,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from registry.access.masking import mask_form
+from registry.access.reveal import reveal
 from registry.access.scope import RecordKind, visible
 from registry.api.applications import ApplicationOut, DraftIn, application_out
 from registry.applications.drafts import create_draft
@@ -22,7 +25,8 @@ from workflows.actors import Actor
 from workflows.inputs import transition_input
 from workflows.states import Role, State, exit_reason_label
 
-# Roles that may read the application form (it holds staff ID numbers).
+# Roles that may read the application form; its ID and phone numbers are masked for every one
+# of them (a full number: POST …/personal-data/reveal, or the provider's own draft's /form).
 FORM_READERS = frozenset({Role.provider, Role.reviewer, Role.approver, Role.city})
 
 
@@ -74,6 +78,17 @@ class TransitionIn(msgspec.Struct):
     due: str | None = None  # request_supplement: a deadline other than the policy's default
     # request_supplement: what the provider must add or correct, one item each (the page's list)
     supplement_items: list[str] = []
+
+
+class RevealIn(msgspec.Struct):
+    field: str = ""
+    reason: str = ""
+
+
+class RevealedOut(msgspec.Struct):
+    listing_id: int
+    field: str
+    value: str
 
 
 class ActionOut(msgspec.Struct):
@@ -129,7 +144,7 @@ def _out(row: dict[str, Any], with_form: bool) -> ListingOut:
         exit_reason_label=exit_reason_label(reason) or None,
         banned_until=row["banned_until"],
         provider_message=row["provider_message"],
-        form=row["form"] if with_form else None,
+        form=mask_form(row["form"]) if with_form else None,
     )
 
 
@@ -228,6 +243,19 @@ class ListingController(Controller):
                 for o in options
             ],
         )
+
+    @post(
+        "/{listing_id:int}/personal-data/reveal",
+        operation_id="revealPersonalData",
+        status_code=200,
+        cache_control=CacheControlHeader(no_store=True),
+    )
+    async def reveal_personal_data(
+        self, actor: NamedDependency[Actor], listing_id: FromPath[int], data: JSONBody[RevealIn]
+    ) -> RevealedOut:
+        """One full ID or phone number, for the district's reviewers and approvers; audited."""
+        revealed = await reveal(listing_id, actor, data.field, data.reason)
+        return RevealedOut(listing_id, revealed.field, revealed.value)
 
     @post("/{listing_id:int}/transitions", operation_id="fireTransition", status_code=200)
     async def fire_transition(

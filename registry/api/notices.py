@@ -22,7 +22,6 @@ from registry.documents.notice import (
 from registry.documents.render import attachment
 from registry.notices import objections
 from registry.notices.objections import ObjectionError
-from registry.tables import Objection
 from registry.web.errors import error_response
 from registry.web.limits import OBJECTION_MAX_BODY
 from registry.web.security import client_address, provide_actor
@@ -222,7 +221,8 @@ async def list_objections(
 
 
 async def _decided(objection_id: int) -> ObjectionOut:
-    row = await Objection.select().where(Objection.id == objection_id).first()
+    row = await objections.objection(objection_id)
+    assert row is not None
     return _objection_out(row)
 
 

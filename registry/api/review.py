@@ -14,6 +14,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry import review
+from registry.access.masking import masked_leaf
 from registry.api.listings import OrganisationRef
 from registry.reference import CATEGORY_LABELS
 from registry.web.errors import error_response
@@ -326,7 +327,11 @@ class ListingReviewController(Controller):
             base_submitted_at=found.base_submitted_at,
             head_version=found.head_version,
             head_submitted_at=found.head_submitted_at,
-            changes=[ChangeOut(c.path, c.kind, c.old, c.new) for c in found.changes],
+            # Personal leaves masked, like everywhere (a full one: personal-data/reveal).
+            changes=[
+                ChangeOut(c.path, c.kind, masked_leaf(c.path, c.old), masked_leaf(c.path, c.new))
+                for c in found.changes
+            ],
         )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from registry.access.personal_data import organisation_plain
 from registry.applications.ownership import own_listing, provider_grant
 from registry.db import write_transaction
 from registry.public import projection
@@ -72,6 +73,8 @@ async def create_listing(
 
 def organisation_form(organisation: Mapping[str, Any]) -> dict[str, Any]:
     """A new form prefilled with what the registry already knows about the provider."""
+    # The provider's own numbers, opened: its draft is where it sees and edits them.
+    organisation = organisation_plain(dict(organisation))
     facts: dict[str, Any] = {"name": organisation["name"], "kind": organisation["kind"]}
     for key in _PREFILLED:
         if organisation.get(key):

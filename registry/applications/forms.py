@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from registry.access.masking import restore_masked
 from registry.applications.ownership import own_listing, provider_grant
 from registry.db import write_transaction
 from registry.tables import Listing
@@ -70,6 +71,13 @@ async def save_form(
         if version != row["version"] or (seen_hash and seen_hash != form_hash(row["form"])):
             raise Conflict("申请表已被他人修改或状态已变化，请刷新页面后再保存")
         old = row["form"] if isinstance(row["form"], dict) else {}
+        # A masked number sent back stands for the stored one: never store the mask.
+        form, unresolved = restore_masked(form, old)
+        if unresolved:
+            raise Refused(
+                "申请表中有被遮蔽的号码，请重新填写完整",
+                [Refusal(f"form.{p}", "masked", "请填写完整的号码") for p in unresolved],
+            )
         changed = sorted(k for k in set(old) | set(form) if old.get(k) != form.get(k))
         if changed:
             await Listing.update({Listing.form: form}).where(Listing.id == listing_id)

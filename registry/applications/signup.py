@@ -19,6 +19,7 @@ from piccolo.engine.postgres import PostgresEngine
 from registry.access.accounts import AccountError, Scope, create_user
 from registry.access.logins import address_key
 from registry.access.passwords import password_problems
+from registry.access.personal_data import RESIDENT_ID, lookup_hashes, organisation_values
 from registry.db import write_transaction
 from registry.oversight.complaints import RateLimited
 from registry.settings import get_settings
@@ -112,7 +113,9 @@ async def signup_problems(data: SignupIn) -> list[Refusal]:
             problems.append(_p("resident_id", "required", "以个人名义注册时，身份证号为必填项"))
         elif problem := resident_id_problem(number):
             problems.append(_p("resident_id", "invalid", f"身份证号不正确：{problem}"))
-        elif await Organisation.exists().where(Organisation.resident_id == number):
+        elif await Organisation.exists().where(
+            Organisation.resident_id_hash.is_in(lookup_hashes(number, RESIDENT_ID))
+        ):
             problems.append(_p("resident_id", "taken", "该身份证号已注册，请直接登录"))
         if data.uscc:
             problems.append(_p("uscc", "not_allowed", "以个人名义注册时不填写统一社会信用代码"))
@@ -201,13 +204,15 @@ async def register(data: SignupIn, address: str | None = None) -> SignedUp:
                     kind=data.kind,
                     name=data.name.strip(),
                     uscc=None if individual else (data.uscc or "").strip(),
-                    resident_id=(data.resident_id or "").strip() if individual else None,
                     legal_representative=data.legal_representative.strip(),
                     contact_name=data.contact_name.strip(),
-                    contact_phone=data.contact_phone.strip(),
                     contact_email=data.contact_email.strip(),
                     address=data.address.strip(),
                     founded_on=date.fromisoformat(data.founded_on) if data.founded_on else None,
+                    # Sealed, with the ID's lookup hash (registry.access.personal_data).
+                    **organisation_values(
+                        data.resident_id if individual else None, data.contact_phone
+                    ),
                 )
             ).returning(Organisation.id)
             organisation_id = int(rows[0]["id"])

@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from registry.access.personal_data import CONTACT, seal_text
 from registry.evaluation.cycles import close_cycle, confirm_all
 from registry.evaluation.rubrics import rubric_in_force
 from registry.tables import (
@@ -84,6 +85,13 @@ def _tallies(rng: random.Random, students: int, happy: float) -> dict[str, int]:
         "neutral": neutral,
         "dissatisfied": answered - content - neutral,
     }
+
+
+def _contact(given: bool, listing_id: int) -> str:
+    """A parent's mobile number (or none), stored sealed like every contact."""
+    if not given:
+        return ""
+    return seal_text(f"13{(listing_id * 7_919_019) % 10**9:09d}", CONTACT)
 
 
 class _Seeder:
@@ -197,7 +205,7 @@ class _Seeder:
                     Complaint(
                         listing=listing_id,
                         content=rng.choice(COMPLAINTS),
-                        contact=rng.choice(("", "家长，电话已留存")),
+                        contact=_contact(rng.choice((False, True)), listing_id),
                         submitted_at=_moment(date(2026, rng.randint(3, 6), rng.randint(1, 28))),
                         status=status,
                         reply=REPLIES.get(status, ""),

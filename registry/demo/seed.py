@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from registry.access.accounts import ADMIN_ROLES, Scope, actor_for, create_user
+from registry.access.personal_data import organisation_values
 from registry.applications.drafts import create_listing
 from registry.db import write_transaction
 from registry.demo.evaluation import seed_evaluations
@@ -71,15 +72,15 @@ class _Writer:
                         kind=p.kind,
                         name=p.name,
                         uscc=p.uscc,
-                        resident_id=p.resident_id,
                         legal_representative=p.legal_representative,
                         contact_name=p.contact_name,
-                        contact_phone=p.contact_phone,
                         contact_email=p.contact_email,
                         address=p.address,
                         founded_on=p.founded_on,
                         description=p.description,
                         created_at=p.created_at,
+                        # Sealed, as every write of them is (registry.access.personal_data).
+                        **organisation_values(p.resident_id, p.contact_phone),
                     )
                 ).returning(Organisation.id)
                 self.provider_ids.append(rows[0]["id"])

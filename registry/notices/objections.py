@@ -15,6 +15,8 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from registry.access.masking import mask_contact
+from registry.access.personal_data import CONTACT, plain_text, seal_text
 from registry.access.scope import RecordKind, listing_scope
 from registry.db import write_transaction
 from registry.settings import get_settings
@@ -203,7 +205,7 @@ async def lodge(
                 # The signatory: the person, or the organisation when it objects in its name.
                 name=name or organisation,
                 organisation_name=organisation,
-                contact=normalise_contact(data.contact),
+                contact=seal_text(normalise_contact(data.contact), CONTACT),
                 facts=data.facts.strip(),
                 submitted_at=now,
                 client_hash=hashed,
@@ -237,7 +239,20 @@ async def objections_for(listing_id: int) -> list[dict[str, Any]]:
     The caller checks that its user may see them (`may_see_objections`): they hold the
     objectors' names and contacts.
     """
-    return await Objection.select().where(Objection.listing == listing_id).order_by(Objection.id)
+    rows = await Objection.select().where(Objection.listing == listing_id).order_by(Objection.id)
+    return [shown(row) for row in rows]
+
+
+def shown(row: dict[str, Any]) -> dict[str, Any]:
+    """An objection as staff see it: the objector's contact masked (revealed only on request)."""
+    contact = plain_text(row["contact"], CONTACT)
+    return {**row, "contact": mask_contact(contact) if contact else ""}
+
+
+async def objection(objection_id: int) -> dict[str, Any] | None:
+    """One objection as staff see it (the caller checks the actor may), or None."""
+    row = await Objection.select().where(Objection.id == objection_id).first()
+    return shown(row) if row else None
 
 
 async def may_see_objections(actor: Actor, listing_id: int) -> bool:

@@ -15,6 +15,8 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from registry.access import scope
+from registry.access.masking import mask_contact
+from registry.access.personal_data import CONTACT, plain_text, seal_text
 from registry.access.scope import RecordKind
 from registry.db import write_transaction
 from registry.notices.objections import client_hash
@@ -148,7 +150,7 @@ async def lodge(
             Complaint(
                 listing=listing_id,
                 content=content.strip(),
-                contact=contact.strip(),
+                contact=seal_text(contact, CONTACT),  # who to call back: sealed
                 client_hash=hashed,
                 submitted_at=now,
             )
@@ -195,7 +197,14 @@ async def visible(
         ):
             raise NotFound("机构不存在")
         where &= Complaint.listing == listing_id
-    return await Complaint.select(*COLUMNS).where(where).order_by(Complaint.id, ascending=False)
+    rows = await Complaint.select(*COLUMNS).where(where).order_by(Complaint.id, ascending=False)
+    return [shown(row) for row in rows]
+
+
+def shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A complaint as staff see it: the sender's contact masked (revealed only on request)."""
+    contact = plain_text(row["contact"], CONTACT)
+    return {**row, "contact": mask_contact(contact) if contact else ""}
 
 
 async def get(actor: Actor, complaint_id: int) -> dict[str, Any]:
@@ -206,7 +215,7 @@ async def get(actor: Actor, complaint_id: int) -> dict[str, Any]:
         row = await Complaint.select(*COLUMNS).where(where & (Complaint.id == complaint_id)).first()
     if row is None:
         raise NotFound("投诉不存在")
-    return row
+    return shown(row)
 
 
 def may_handle(actor: Actor, row: dict[str, Any]) -> bool:

@@ -12,12 +12,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from registry import review
+from registry.access.masking import mask_form, masked_leaf
+from registry.access.reveal import reveal
 from registry.notices import objections
 from registry.pages.common import page_actor, redirect, render
 from registry.reference import CATEGORY_LABELS
@@ -27,7 +30,6 @@ from workflows import engine
 from workflows.actors import Actor
 from workflows.checks import GRADE_BANDS
 from workflows.engine import NotFound, TransitionError
-from workflows.identity import mask_resident_id
 from workflows.inputs import transition_input
 from workflows.states import Role, State
 from workflows.transitions import TRANSITIONS
@@ -123,13 +125,11 @@ def _staff_names(form: dict[str, Any]) -> list[str]:
 
 
 def _readable_form(form: dict[str, Any]) -> dict[str, Any]:
-    """The form with staff IDs masked and course staff resolved to names, for reading."""
+    """The form with ID and phone numbers masked and course staff resolved to names."""
     names = _staff_names(form)
-    staff = [
-        {**s, "resident_id": mask_resident_id(str(s.get("resident_id") or ""))}
-        for s in form.get("staff") or []
-        if isinstance(s, dict)
-    ]
+    masked = mask_form(form)
+    # Kept in place even when malformed: the reveal buttons name staff rows by index.
+    staff = [s if isinstance(s, dict) else {} for s in masked.get("staff") or []]
     courses = []
     for course in form.get("courses") or []:
         # Kept in place even when malformed: course decisions are by index.
@@ -139,17 +139,7 @@ def _readable_form(form: dict[str, Any]) -> dict[str, Any]:
             for t in course.get("staff") or []
         ]
         courses.append({**course, "teachers": teachers})
-    organisation = dict(form.get("organisation") or {})
-    if organisation.get("resident_id"):
-        organisation["resident_id"] = mask_resident_id(str(organisation["resident_id"]))
-    return {**form, "organisation": organisation, "staff": staff, "courses": courses}
-
-
-def _shown_value(path: str, value: Any) -> Any:
-    # Resident IDs stay masked in the diff too.
-    if path.endswith("resident_id") and isinstance(value, str):
-        return mask_resident_id(value)
-    return value
+    return {**masked, "staff": staff, "courses": courses}
 
 
 async def _detail(listing_id: int, actor: Actor, status_code: int = 200, **extra: Any) -> Template:
@@ -189,12 +179,14 @@ async def _detail(listing_id: int, actor: Actor, status_code: int = 200, **extra
         recommender_is_me=listing["recommended_by"] == actor.user_id,
         diff=diff,
         changes=[
-            (c.path, KIND_LABELS[c.kind], _shown_value(c.path, c.old), _shown_value(c.path, c.new))
+            (c.path, KIND_LABELS[c.kind], masked_leaf(c.path, c.old), masked_leaf(c.path, c.new))
             for c in diff.changes
         ],
         documents=await review.documents(listing_id, _staff_names(form)),
         expert=expert,
         can_assign=bool(deciders),
+        # The district's reviewers and approvers may see one full number, with a reason.
+        can_reveal=bool(deciders),
         reviewers=await review.district_staff(listing["district"], frozenset({Role.reviewer})),
         assignee=names.get(listing["assigned_to"]),
         recommender=names.get(listing["recommended_by"]),
@@ -344,6 +336,27 @@ async def add_expert_score(
     return redirect(f"/bureau/listings/{listing_id}?done=score#expert")
 
 
+@post(
+    "/bureau/listings/{listing_id:int}/personal-data/reveal",
+    include_in_schema=False,
+    dependencies=_PAGE,
+    cache_control=CacheControlHeader(no_store=True),
+)
+async def reveal_personal_data(
+    actor: NamedDependency[Actor], request: Request[Any, Any, Any], listing_id: FromPath[int]
+) -> Template:
+    """The page again with one full number shown where its mask was (audited, with a reason)."""
+    data = await request.form()
+    field, reason = str(data.get("field", "")), str(data.get("reason", ""))
+    try:
+        revealed = await reveal(listing_id, actor, field, reason)
+    except TransitionError as error:
+        return await _refused(listing_id, actor, error, reveal_field=field)
+    return await _detail(
+        listing_id, actor, revealed=revealed, flash="已显示完整号码，本次查看已记入办理记录"
+    )
+
+
 async def _objection_listing(objection_id: int) -> int:
     row = await Objection.select(Objection.listing).where(Objection.id == objection_id).first()
     if row is None:
@@ -385,4 +398,5 @@ async def decide_objection(
 
 ROUTES: list[Any] = [
     console, detail, fire_action, assign, decide_course, add_expert_score, decide_objection,
+    reveal_personal_data,
 ]  # fmt: skip

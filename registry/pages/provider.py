@@ -9,6 +9,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from registry.access.masking import mask_form
 from registry.applications import storage
 from registry.applications.documents import UPLOAD_KINDS, documents_of, remove, upload
 from registry.applications.drafts import create_draft
@@ -175,6 +176,8 @@ async def _application(
     value = row["form"] if form is None else form
     if problems is None:
         problems = [e.as_dict() for e in validate(APPLICATION, value, partial=True)]
+    if State(row["state"]) not in EDITABLE_STATES:
+        value = mask_form(value)  # its numbers in full only while the provider edits them
     shown = [{**p, "kind": "blocking"} for p in problems] + [
         {"field": f.field, "message": f.message, "kind": "blocking" if f.blocking else "warning"}
         for f in findings or []

@@ -16,6 +16,7 @@ REVIEW_ACTION_LABELS: dict[str, str] = {
     "review.assign": "分配审核员",
     "review.course_decision": "课程审核",
     "review.expert_score": "专家评分",
+    "personal_data.revealed": "查看完整个人信息",
 }
 
 
@@ -33,6 +34,8 @@ def _detail(action: str, payload: Mapping[str, Any]) -> str:
     if action == "review.course_decision":
         verdict = "通过" if payload.get("approved") else "删去"
         return f"课程「{payload.get('name', '')}」：{verdict}"
+    if action == "personal_data.revealed":
+        return f"查看项目：{payload.get('field', '')}"  # the field, never the number
     if action == "review.expert_score":
         role = "裁定评分" if payload.get("moderator") else "独立评分"
         return f"{role}，总分 {payload.get('total')}"

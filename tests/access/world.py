@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from registry.access.personal_data import organisation_values
 from registry.notices import objections
 from registry.notices.objections import ObjectionIn
 from registry.oversight import complaints, incidents
@@ -55,8 +56,7 @@ async def _individual() -> int:
         Organisation(
             name="刘书文",
             kind="individual",
-            resident_id=INDIVIDUAL_ID,
-            contact_phone="15902212345",
+            **organisation_values(INDIVIDUAL_ID, "15902212345"),
             address="天津市河西区友谊路28号",
         )
     ).returning(Organisation.id)

@@ -7,6 +7,13 @@ import json
 import pytest
 
 from admin import privacy
+from registry.access.personal_data import (
+    PHONE,
+    RESIDENT_ID,
+    lookup_hashes,
+    organisation_values,
+    plain,
+)
 from tests.factories import COACH_ID, INDIVIDUAL_ID
 
 
@@ -82,4 +89,20 @@ def test_other_queries_pass(query: str) -> None:
 
 def test_the_edit_forms_masks_are_not_written_back() -> None:
     body = {"name": "刘书文", "resident_id": "1201************62", "contact_phone": "13700001111"}
-    assert privacy.unchanged_masks(body) == {"name": "刘书文", "contact_phone": "13700001111"}
+    written = privacy.unchanged_masks(body)
+    assert set(written) == {"name", "contact_phone"}
+    # The number typed anew is written sealed.
+    assert plain(written["contact_phone"], PHONE) == "13700001111" != written["contact_phone"]
+
+
+def test_a_resident_id_typed_in_the_admin_is_sealed_with_its_hash() -> None:
+    written = privacy.unchanged_masks({"resident_id": INDIVIDUAL_ID})
+    assert plain(written["resident_id"], RESIDENT_ID) == INDIVIDUAL_ID != written["resident_id"]
+    assert written["resident_id_hash"] in lookup_hashes(INDIVIDUAL_ID, RESIDENT_ID)
+
+
+def test_a_sealed_value_is_shown_masked_and_its_hash_not_at_all() -> None:
+    row = {"kind": "individual", **organisation_values(INDIVIDUAL_ID, "15902212345")}
+    shown = privacy.scrub("organisation", row)
+    assert shown == {"kind": "individual", "resident_id": "1201************62",
+                     "contact_phone": "159****2345"}  # fmt: skip

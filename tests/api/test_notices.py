@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from registry.access.personal_data import CONTACT, plain
 from registry.notices.objections import PER_LISTING_PER_HOUR
 from registry.tables import AuditEvent, Objection, Organisation
 from tests.api.conftest import Client, Login
@@ -80,7 +81,8 @@ async def test_accepted_objection_is_stored_without_the_raw_address(anonymous: C
     body = await _lodge(anonymous, listing_id, contact="138 2000 1234")
     assert body["status"] == "pending" and body["listing_id"] == listing_id
     row = await Objection.select().where(Objection.id == body["id"]).first()
-    assert row["name"] == "王晓东" and row["contact"] == "13820001234"
+    assert row["name"] == "王晓东" and plain(row["contact"], CONTACT) == "13820001234"
+    assert "13820001234" not in row["contact"]  # stored sealed
     assert row["facts"] == FACTS and row["status"] == "pending"
     assert len(row["client_hash"]) == 64 and "127.0.0.1" not in row["client_hash"]
     event = await AuditEvent.select().where(AuditEvent.action == "objection.lodged").first()
@@ -151,7 +153,8 @@ async def test_objections_visible_to_the_district_staff_only(
     url = f"/api/v1/listings/{listing_id}/objections"
     for staff in ("reviewer", "approver"):
         items = (await (await login(staff)).get(url)).json()["items"]
-        assert [i["contact"] for i in items] == ["13820001234"], staff
+        # Masked: the full number is revealed on request only (personal-data/reveal).
+        assert [i["contact"] for i in items] == ["138****1234"], staff
     for outsider in ("reviewer_binhai", "provider", "provider_other", "school"):
         assert (await (await login(outsider)).get(url)).status_code == 404, outsider
     assert (await anonymous.get(url)).status_code == 401

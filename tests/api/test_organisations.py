@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.access.personal_data import PHONE, RESIDENT_ID, plain
 from registry.tables import AuditEvent, Membership, Organisation
 from tests.api.conftest import Client, Login
 from tests.cast import CAST
@@ -46,7 +47,7 @@ async def test_organisation_signs_up_and_is_logged_in(anonymous: Client) -> None
         }
     ]
     row = await Organisation.select().where(Organisation.id == body["id"]).first()
-    assert row["uscc"] == NEW_USCC and row["contact_phone"] == "13920001111"
+    assert row["uscc"] == NEW_USCC and plain(row["contact_phone"], PHONE) == "13920001111"
 
 
 async def test_individual_signs_up_and_resident_id_is_masked(anonymous: Client) -> None:
@@ -69,7 +70,8 @@ async def test_individual_signs_up_and_resident_id_is_masked(anonymous: Client) 
     assert INDIVIDUAL_ID not in response.text
     assert body["resident_id"].startswith("1201") and "*" in body["resident_id"]
     row = await Organisation.select().where(Organisation.id == body["id"]).first()
-    assert row["resident_id"] == INDIVIDUAL_ID and row["uscc"] is None
+    assert plain(row["resident_id"], RESIDENT_ID) == INDIVIDUAL_ID and row["uscc"] is None
+    assert INDIVIDUAL_ID not in row["resident_id"]  # stored sealed
 
 
 async def test_bad_uscc_names_the_field_in_chinese(anonymous: Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from piccolo.apps.user.tables import BaseUser
 
+from registry.access.personal_data import organisation_plain
 from registry.applications.signup import SignupIn, add_colleague, register, signup_problems
 from registry.tables import Membership, Organisation
 from tests.cast import CAST, actor
@@ -31,7 +32,11 @@ async def test_register_creates_the_provider_and_its_login(db: object) -> None:
     assert signed_up.kind == "individual" and signed_up.uscc is None
     assert signed_up.resident_id and INDIVIDUAL_ID not in signed_up.resident_id
     row = await Organisation.select().where(Organisation.id == signed_up.id).first()
-    assert row["resident_id"] == INDIVIDUAL_ID and str(row["founded_on"]) == "2018-09-01"
+    # Stored sealed, and read back through registry.access.personal_data.
+    assert INDIVIDUAL_ID not in row["resident_id"] and "15902212345" not in row["contact_phone"]
+    opened = organisation_plain(row)
+    assert opened["resident_id"] == INDIVIDUAL_ID and opened["contact_phone"] == "15902212345"
+    assert str(row["founded_on"]) == "2018-09-01"
     membership = await Membership.select().where(Membership.user == signed_up.user_id).first()
     assert membership["organisation"] == signed_up.id and membership["role"] == "provider"
 

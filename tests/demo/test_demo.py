@@ -8,6 +8,7 @@ import click
 import pytest
 from piccolo.apps.user.tables import BaseUser
 
+from registry.access.personal_data import organisation_plain
 from registry.demo import DEMO_PASSWORD, demo_logins, seed_demo_data
 from registry.demo.identity import is_valid_resident_id, is_valid_uscc
 from registry.demo.plan import build_plan
@@ -63,7 +64,9 @@ async def test_demo_seed(db: object) -> None:
         assert validate(APPLICATION, row["form"]) == []
     organisations = await Organisation.select()
     assert all(is_valid_uscc(o["uscc"]) for o in organisations if o["kind"] == "organisation")
-    assert all(is_valid_resident_id(o["resident_id"]) for o in organisations if o["resident_id"])
+    opened = [organisation_plain(o) for o in organisations]  # sealed in storage
+    assert all(is_valid_resident_id(str(o["resident_id"])) for o in opened if o["resident_id"])
+    assert not any(is_valid_resident_id(str(o["resident_id"])) for o in organisations)
 
     logins = await demo_logins()
     assert {login.role for login in logins} == {

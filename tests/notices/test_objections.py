@@ -116,6 +116,7 @@ async def test_objections_for_lists_them_oldest_first(db: object) -> None:
     )  # fmt: skip
     rows = await objections.objections_for(listing_id)
     assert [r["id"] for r in rows] == [first, second]
+    assert [r["contact"] for r in rows] == ["138****1234", "022****6789"]
     assert await objections.may_see_objections(await actor("reviewer"), listing_id)
     assert not await objections.may_see_objections(await actor("reviewer_binhai"), listing_id)
     assert not await objections.may_see_objections(await actor("city"), listing_id)
