@@ -115,14 +115,21 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Walk the hash chain; exit non-zero naming the first bad event."""
-    from workflows.audit import verify
+    """Check the keyed chain, its anchors and listing states; anchor the head when all pass."""
+    from workflows.audit import anchor_verified, verify
 
     result = _run(verify())
     if result.ok:
+        # The verified head is anchored outside the database: deleting it later is found.
+        anchor_verified(result)
         click.echo(f"{result.checked} events verified")
         return
-    click.echo(f"audit chain broken after {result.checked} good events: {result.problem}", err=True)
+    if result.bad_listing_id is not None:
+        click.echo(f"audit trail and listings disagree: {result.problem}", err=True)
+    else:
+        click.echo(
+            f"audit chain broken after {result.checked} good events: {result.problem}", err=True
+        )
     sys.exit(1)
 
 
