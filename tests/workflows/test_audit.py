@@ -289,3 +289,10 @@ async def test_the_app_clock_loop_writes_the_daily_anchor(db: object) -> None:
     finally:
         task.cancel()
     assert [a["by"] for a in _anchors()] == ["clock"]
+
+
+async def test_registry_tick_writes_the_daily_anchor_for_cron_setups(db: object) -> None:
+    await _chain(db)
+    for _ in range(2):
+        assert (await registry(db, "tick")).code == 0
+    assert [(a["count"], a["by"]) for a in _anchors()] == [(5, "clock")]
