@@ -56,13 +56,14 @@ class Summary:
     documents: int
     size: int
     problems: tuple[str, ...] = ()
+    documents_are: str = "document files"
 
     def line(self, verb: str) -> str:
         """One line for the operator."""
         return (
             f"{verb} {self.path} ({self.engine}): {self.counts.get('audit_event', 0)} audit "
-            f"events, {self.counts.get('listing', 0)} listings, {self.documents} document files, "
-            f"{self.size / 1_000_000:.1f} MB"
+            f"events, {self.counts.get('listing', 0)} listings, {self.documents} "
+            f"{self.documents_are}, {self.size / 1_000_000:.1f} MB"
         )
 
 

@@ -172,6 +172,13 @@ async def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{Path(command[0]).name} failed: {reason}")
 
 
+async def _connect(url: str) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError) as error:
+        raise BackupError(f"cannot connect to the database: {error}") from error
+
+
 async def _pg_tables(connection: asyncpg.Connection) -> set[str]:
     rows = await connection.fetch(
         "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = 'public'"
@@ -190,7 +197,7 @@ async def snapshot_postgres(url: str, target: Path) -> Facts:
     """`pg_dump` the database to `target`; facts and dump share one snapshot."""
     pg_dump = _client("pg_dump")
     address, env = _client_args(url)
-    connection = await asyncpg.connect(url)
+    connection = await _connect(url)
     try:
         async with connection.transaction(isolation="repeatable_read", readonly=True):
             snapshot = await connection.fetchval("SELECT pg_export_snapshot()")
@@ -209,7 +216,7 @@ async def snapshot_postgres(url: str, target: Path) -> Facts:
 
 async def postgres_is_empty(url: str) -> bool:
     """True when the database has no tables in its public schema."""
-    connection = await asyncpg.connect(url)
+    connection = await _connect(url)
     try:
         return not await _pg_tables(connection)
     finally:
@@ -231,7 +238,7 @@ async def restore_postgres(dump: Path, url: str, *, clean: bool) -> None:
 
 async def postgres_facts(url: str) -> Facts:
     """The facts of the configured PostgreSQL database."""
-    connection = await asyncpg.connect(url)
+    connection = await _connect(url)
     try:
         return await _pg_facts(connection)
     finally:

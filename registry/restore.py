@@ -250,5 +250,5 @@ async def restore_backup(archive: Path, *, force: bool = False) -> Summary:
     facts, problems = await _check_restored(manifest, engine, url)
     return Summary(
         archive.resolve(), engine, facts.counts, len(facts.document_hashes),
-        archive.stat().st_size, tuple(problems),
+        archive.stat().st_size, tuple(problems), "documents checked",
     )  # fmt: skip

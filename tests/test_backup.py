@@ -120,13 +120,17 @@ async def test_backup_while_writing_restores_into_an_empty_place(
         await audit.append(action="test.in_flight", role="system", actor_id=None, actor_name="t")
         run = await registry(db, "backup", "--out", str(archive))
     assert run.code == 0, run.err
-    assert f"backup written to {archive} (" in run.out and "3 document files" in run.out
+    assert run.out.startswith(f"backup written to {archive} (") and "8 audit events" in run.out
     assert archive.stat().st_mode & 0o777 == 0o600
+    with tarfile.open(archive, "r:gz") as tar:
+        names = set(tar.getnames())
+    assert {f"documents/{sha[:2]}/{sha}" for sha in hashes} <= names
+    assert {"manifest.json", "keys/audit.json", "audit-anchor.log"} <= names
     assert await AuditEvent.count() == before.counts["audit_event"] + 1
 
     run = await _on(target, "restore", str(archive))
     assert run.code == 0, run.err
-    assert run.out.startswith(f"restored {archive}") and "verified" in run.out
+    assert run.out.startswith(f"restored {archive}") and "3 documents checked" in run.out
     restored = await _facts(target.url)
     assert restored.counts == before.counts and restored.counts["audit_event"] == 8
     assert restored.document_hashes == sorted(hashes)

@@ -205,7 +205,12 @@ def audit_signing_key() -> tuple[str, bytes]:
 
 def audit_key(key_id: str) -> bytes | None:
     """An audit key by id, current or rotated out (old events still verify), or None."""
-    return keys.keyring("audit").get(key_id)
+    key = keys.keyring("audit").get(key_id)
+    if key is None:
+        # Another process may have rotated the ring since this one read it.
+        keys.forget_cached()
+        key = keys.keyring("audit").get(key_id)
+    return key
 
 
 async def lock_audit_chain() -> None:

@@ -7,15 +7,18 @@ import itertools
 import json
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
+
+from piccolo.engine.base import Engine
 
 from registry.app import run_clock
 from registry.keys import keyring, rotate
 from registry.settings import get_settings
 from registry.tables import AuditEvent, Listing
 from tests.cast import BINHAI, CAST, NOW, listing_in
-from tests.cli_runner import registry
+from tests.cli_runner import database_url, registry
 from tests.factories import new_listing
 from workflows import audit
 from workflows.audit import GENESIS, anchor_daily, anchor_verified, compute_hash, verify
@@ -296,3 +299,22 @@ async def test_registry_tick_writes_the_daily_anchor_for_cron_setups(db: object)
     for _ in range(2):
         assert (await registry(db, "tick")).code == 0
     assert [(a["count"], a["by"]) for a in _anchors()] == [(5, "clock")]
+
+
+async def test_a_key_rotated_by_another_process_verifies_here(db: Engine) -> None:
+    await _chain(db)
+    keyring("audit")  # this process has read the ring before the other one rotates it
+    script = (
+        "import asyncio\n"
+        "from registry.keys import rotate\n"
+        "from workflows import audit\n"
+        "rotate('audit')\n"
+        "asyncio.run(audit.append(action='test.elsewhere', role='system', actor_id=None,"
+        " actor_name='other'))\n"
+    )
+    env = {**os.environ, "REGISTRY_DATABASE_URL": database_url(db)}
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", script, env=env)
+    assert await process.wait() == 0
+    chain = await AuditEvent.select(AuditEvent.key_id).order_by(AuditEvent.id)
+    assert len(chain) == 6 and chain[5]["key_id"] != chain[0]["key_id"]
+    assert (await verify()).ok
