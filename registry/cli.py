@@ -7,6 +7,7 @@ import getpass
 import sys
 from collections.abc import Coroutine
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -128,9 +129,16 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--now", "now_text", default=None, help="ISO-8601 time to act as now.")
 def tick(now_text: str | None) -> None:
     """Apply the time-driven transitions that are due (idempotent)."""
+    from workflows.audit import anchor_daily
     from workflows.clock import tick as clock_tick
 
-    fired = _run(clock_tick(_parse_now(now_text)))
+    now = _parse_now(now_text)
+    fired = _run(clock_tick(now))
+    # Where cron runs the clock (REGISTRY_CLOCK_INTERVAL=0), the daily anchor comes with it.
+    try:
+        _run(anchor_daily(now))
+    except OSError as error:  # the transitions are applied; say why there is no anchor
+        click.echo(f"warning: the audit chain head was not anchored: {error}", err=True)
     total = sum(fired.values())
     details = ", ".join(f"{name}: {count}" for name, count in sorted(fired.items()))
     click.echo(f"{total} transitions applied" + (f" ({details})" if details else ""))
@@ -158,15 +166,69 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Walk the hash chain; exit non-zero naming the first bad event."""
-    from workflows.audit import verify
+    """Check the keyed chain, its anchors and listing states; anchor the head when all pass."""
+    from workflows.audit import anchor_verified, verify
 
     result = _run(verify())
     if result.ok:
+        # The verified head is anchored outside the database: deleting it later is found.
+        anchor_verified(result)
         click.echo(f"{result.checked} events verified")
         return
-    click.echo(f"audit chain broken after {result.checked} good events: {result.problem}", err=True)
+    if result.bad_listing_id is not None:
+        click.echo(f"audit trail and listings disagree: {result.problem}", err=True)
+    else:
+        click.echo(
+            f"audit chain broken after {result.checked} good events: {result.problem}", err=True
+        )
     sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Archive to write (tar.gz).",
+)
+def backup(out: Path) -> None:
+    """Archive the database, documents, keys and audit anchors (safe while serving)."""
+    from registry.backup import create_backup
+    from registry.backup_db import BackupError
+
+    try:
+        summary = _run(create_backup(out))
+    except BackupError as error:
+        click.echo(f"backup failed: {error}", err=True)
+        sys.exit(1)
+    for problem in summary.problems:
+        click.echo(f"warning: {problem}", err=True)
+    click.echo(summary.line("backup written to"))
+
+
+@main.command()
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Restore over a database or folders in use.")
+def restore(archive: Path, force: bool) -> None:
+    """Restore an archive of `registry backup`, then check the trail and every document."""
+    from registry.backup_db import BackupError
+    from registry.restore import restore_backup
+
+    try:
+        summary = _run(restore_backup(archive, force=force))
+    except BackupError as error:
+        click.echo(f"restore refused: {error}", err=True)
+        sys.exit(1)
+    if summary.problems:
+        problems = "; ".join(summary.problems[:3])
+        more = f" (and {len(summary.problems) - 3} more)" if len(summary.problems) > 3 else ""
+        click.echo(
+            f"restored {archive}, but {len(summary.problems)} checks failed: {problems}{more}",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(summary.line("restored") + "; audit chain and documents verified")
 
 
 def _read_password() -> str:

@@ -66,16 +66,37 @@ def _new_id(existing: dict[str, bytes]) -> str:
     return f"k{number}"
 
 
-def _write(ring: KeyRing) -> None:
+def _staged(ring: KeyRing) -> Path:
+    """The ring written to a private temporary file beside its final place."""
     path = _path(ring.purpose)
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {"current": ring.current_id, "keys": {k: v.hex() for k, v in ring.keys.items()}}
-    temporary = path.with_suffix(".tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     # Created 0600 from the start: the key is never readable by others, not even for a moment.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(body, handle, indent=2)
-    temporary.replace(path)
+    return temporary
+
+
+def _write(ring: KeyRing) -> None:
+    _staged(ring).replace(_path(ring.purpose))
+
+
+def _create(ring: KeyRing) -> KeyRing:
+    """Store a new ring unless another process stored one first; either way, the stored one."""
+    temporary = _staged(ring)
+    try:
+        # link() never replaces: of two processes starting at once, one ring wins and both
+        # use it (a replaced ring would orphan whatever the loser had already keyed).
+        os.link(temporary, _path(ring.purpose))
+    except FileExistsError:
+        stored = _read(ring.purpose)
+        assert stored is not None
+        return stored
+    finally:
+        temporary.unlink()
+    return ring
 
 
 def _read(purpose: str) -> KeyRing | None:
@@ -96,8 +117,7 @@ def keyring(purpose: str) -> KeyRing:
         if ring is None:
             ring = _read(purpose)
             if ring is None:
-                ring = KeyRing(purpose, "k1", {"k1": secrets.token_bytes(32)})
-                _write(ring)
+                ring = _create(KeyRing(purpose, "k1", {"k1": secrets.token_bytes(32)}))
             _rings[cache_key] = ring
         return ring
 

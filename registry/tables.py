@@ -179,6 +179,9 @@ class AuditEvent(Table):
     payload = JSON(default={})
     prev_hash = Varchar(length=64, default="")
     hash = Varchar(length=64, unique=True)
+    # The audit key that keyed `hash` (HMAC); "" for events hashed with plain SHA-256 before
+    # the chain was keyed.
+    key_id = Varchar(length=16, default="")
 
 
 class ObjectionStatus(StrEnum):

@@ -54,6 +54,12 @@ def _app_clock() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _audit_anchor_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's database gets its own audit anchor file: anchors name one chain's events."""
+    monkeypatch.setenv("REGISTRY_AUDIT_ANCHOR_FILE", str(tmp_path / "audit-anchor.log"))
+
+
 @pytest.fixture
 def now() -> Iterator[datetime]:
     """The test's own moment (NOW unless the test freezes another one)."""

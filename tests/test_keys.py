@@ -41,3 +41,19 @@ def test_rotation_keeps_the_old_keys(key_dir: Path) -> None:
 def test_unknown_purposes_are_refused(key_dir: Path) -> None:
     with pytest.raises(ValueError):
         keys.keyring("session")
+
+
+def test_two_processes_creating_a_ring_at_once_end_with_the_same_key(key_dir: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(4) as pool:
+        seen = pool.map(_current_key_hex, ["audit"] * 8)
+    keys.forget_cached()
+    assert set(seen) == {keys.keyring("audit").current.hex()}
+    assert [p.name for p in key_dir.iterdir()] == ["audit.json"]  # no temporary left behind
+
+
+def _current_key_hex(purpose: str) -> str:
+    keys.forget_cached()
+    return keys.keyring(purpose).current.hex()

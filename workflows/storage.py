@@ -8,14 +8,18 @@ projection still commit together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import fcntl
+import os
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine
 
+from registry import keys
 from registry.db import write_transaction
 from registry.public import projection
 from registry.settings import get_settings
@@ -37,6 +41,7 @@ Row = dict[str, Any]
 # Serialises audit appends on PostgreSQL (SQLite's immediate transaction already holds the
 # write lock).
 _CHAIN_LOCK_KEY = 7_426_001
+ANCHOR_FILE = "audit-anchor.log"
 
 
 def timezone_name() -> str:
@@ -192,6 +197,22 @@ async def mark_engagements_suspended(listing_id: int, day: date | None) -> None:
 # --- the audit chain ------------------------------------------------------------------------
 
 
+def audit_signing_key() -> tuple[str, bytes]:
+    """The id and bytes of the audit key new events are keyed with (kept outside the database)."""
+    ring = keys.keyring("audit")
+    return ring.current_id, ring.current
+
+
+def audit_key(key_id: str) -> bytes | None:
+    """An audit key by id, current or rotated out (old events still verify), or None."""
+    key = keys.keyring("audit").get(key_id)
+    if key is None:
+        # Another process may have rotated the ring since this one read it.
+        keys.forget_cached()
+        key = keys.keyring("audit").get(key_id)
+    return key
+
+
 async def lock_audit_chain() -> None:
     """Hold the chain's end until commit, so two appends cannot both follow the same event."""
     if isinstance(AuditEvent._meta.db, PostgresEngine):
@@ -202,6 +223,20 @@ async def last_audit_hash() -> str | None:
     """The hash of the chain's newest event (None while the chain is empty)."""
     last = await AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id, ascending=False).first()
     return last["hash"] if last else None
+
+
+async def audit_head() -> Row | None:
+    """The newest event's id and hash with the number of events (None while the chain is empty)."""
+    last = await (
+        AuditEvent.select(AuditEvent.id, AuditEvent.hash)
+        .order_by(AuditEvent.id, ascending=False)
+        .first()
+    )
+    if last is None:
+        return None
+    # Counted up to that event, not "now": an append in between must not skew the anchor.
+    count = await AuditEvent.count().where(AuditEvent.id <= last["id"])
+    return {"event": last["id"], "hash": last["hash"], "count": count}
 
 
 async def insert_audit_event(event: Mapping[str, Any], *, prev_hash: str, digest: str) -> int:
@@ -221,3 +256,88 @@ async def audit_events_after(last_id: int, limit: int) -> list[Row]:
         .limit(limit)
         .output(load_json=True)
     )
+
+
+async def first_state_mismatch(initial_state: str) -> Row | None:
+    """The first listing whose state is not the `to_state` of its last state-changing event.
+
+    A listing with no such event must still be in `initial_state` (drafts are created, never
+    transitioned into). Returns {"listing", "state", "expected"} or None.
+    """
+    events = AuditEvent._meta.tablename
+    listings = Listing._meta.tablename
+    rows = await Listing.raw(
+        f"""
+        SELECT l.id AS listing, l.state AS state, COALESCE(e.to_state, {{}}) AS expected
+        FROM "{listings}" l
+        LEFT JOIN (
+            SELECT listing, MAX(id) AS last_id FROM "{events}"
+            WHERE to_state IS NOT NULL AND listing IS NOT NULL GROUP BY listing
+        ) lastev ON lastev.listing = l.id
+        LEFT JOIN "{events}" e ON e.id = lastev.last_id
+        WHERE l.state <> COALESCE(e.to_state, {{}})
+        ORDER BY l.id
+        LIMIT 1
+        """,
+        initial_state,
+        initial_state,
+    )
+    return rows[0] if rows else None
+
+
+# --- the audit anchor: the chain's head, written outside the database ------------------------
+
+
+def anchor_path() -> Path:
+    """The append-only anchor file: REGISTRY_AUDIT_ANCHOR_FILE, else `<var dir>/audit-anchor.log`.
+
+    Read at call time (as the keys folder is) so a restore or a test can point it elsewhere.
+    """
+    configured = os.environ.get("REGISTRY_AUDIT_ANCHOR_FILE", "").strip()
+    return Path(configured).resolve() if configured else get_settings().var_dir / ANCHOR_FILE
+
+
+def read_anchors() -> list[str]:
+    """Every line of the anchor file, in order (none when there is no file yet)."""
+    path = anchor_path()
+    if not path.exists():
+        return []
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def last_anchor_line() -> str | None:
+    """The anchor file's last line, read from its tail (the clock asks every few minutes)."""
+    path = anchor_path()
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        return _last_line(handle)
+
+
+def _last_line(handle: IO[bytes]) -> str | None:
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - 4096))
+    lines = handle.read().decode("utf-8", errors="replace").splitlines()
+    return lines[-1] if lines else None
+
+
+def append_anchor(line: str, *, unless_last: Callable[[str | None], bool] | None = None) -> bool:
+    """Append one line to the anchor file, synced to disk; False when `unless_last` declined.
+
+    `unless_last` sees the last line under an exclusive lock, so two workers checking "already
+    anchored today?" at once write one anchor, not two.
+    """
+    path = anchor_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            if unless_last is not None and unless_last(_last_line(handle)):
+                return False
+            handle.seek(0, os.SEEK_END)
+            handle.write(line.encode("utf-8") + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+            return True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

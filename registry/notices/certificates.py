@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from registry.keys import forget_cached, keyring
 from registry.public.projection import approved_courses
 from registry.reference import CATEGORY_LABELS
 from registry.settings import get_settings
@@ -24,6 +25,8 @@ CERTIFIED_STATES = frozenset(
 )
 # 10 bytes of HMAC = 80 bits: far beyond guessing, and still a short URL.
 SIGNATURE_BYTES = 10
+SIGNATURE_CHARS = 16  # base32 of 10 bytes, unpadded
+MAX_KEY_ID = 8
 
 
 class Standing(StrEnum):
@@ -50,25 +53,48 @@ def certificate_number(district_code: str, listed_year: int, listing_id: int) ->
     return f"津课服白〔{listed_year}〕{district_code}-{listing_id:06d}"
 
 
-def _signature(listing_id: int) -> str:
-    key = get_settings().secret_key.encode()
+def _signature(key: bytes, listing_id: int) -> str:
     digest = hmac.new(key, f"certificate:{listing_id}".encode(), hashlib.sha256).digest()
     return base64.b32encode(digest[:SIGNATURE_BYTES]).decode().rstrip("=")
 
 
 def verify_code(listing_id: int) -> str:
-    """`{listing_id}-{signature}`: the id signed with the app's secret (cannot be forged)."""
-    return f"{listing_id}-{_signature(listing_id)}"
+    """`{listing_id}-{key id}{signature}`, e.g. 42-K2ABCD…: signed with the certificate key.
+
+    The key id names the certificate key that signed, so a code printed before a rotation
+    still verifies; base32 and upper case keep it short in a QR code and easy to type.
+    """
+    ring = keyring("certificate")
+    return f"{listing_id}-{ring.current_id.upper()}{_signature(ring.current, listing_id)}"
+
+
+def _key_for(key_id: str) -> bytes | None:
+    if not key_id:
+        # Codes printed before certificates had their own key: `{id}-{signature}`, signed with
+        # the app's secret. Paper lasts; they must keep verifying.
+        return get_settings().secret_key.encode()
+    if len(key_id) > MAX_KEY_ID:
+        return None
+    key = keyring("certificate").get(key_id.lower())
+    if key is None and key_id[1:].isdigit():
+        # Another process may have rotated the ring since this one read it.
+        forget_cached()
+        key = keyring("certificate").get(key_id.lower())
+    return key
 
 
 def listing_id_of(code: str) -> int | None:
     """The listing a verify code names, or None when the code is malformed or forged."""
-    head, _, signature = code.strip().partition("-")
-    if not head.isdigit() or len(head) > 12 or not signature:
+    head, _, tail = code.strip().upper().partition("-")
+    if not head.isdigit() or len(head) > 12 or len(tail) < SIGNATURE_CHARS:
+        return None
+    key_id, signature = tail[:-SIGNATURE_CHARS], tail[-SIGNATURE_CHARS:]
+    key = _key_for(key_id)
+    if key is None:
         return None
     listing_id = int(head)
     # Constant-time comparison: timing must not reveal how much of a forged signature matched.
-    if not hmac.compare_digest(signature.upper(), _signature(listing_id)):
+    if not hmac.compare_digest(signature, _signature(key, listing_id)):
         return None
     return listing_id
 

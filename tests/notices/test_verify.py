@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import date, timedelta
 
 import httpx
 
+from registry.keys import keyring, rotate
 from registry.notices.certificates import certificate_number, listing_id_of, verify_code
+from registry.settings import get_settings
 from registry.tables import Listing
 from tests.cast import T0, actor, listing_in, listing_row
 from tests.factories import step
@@ -17,15 +22,57 @@ async def _page(client: httpx.AsyncClient, listing_id: int) -> httpx.Response:
     return await client.get(f"/verify/{verify_code(listing_id)}")
 
 
+def _legacy_code(listing_id: int) -> str:
+    """A code as certificates printed before they had their own key: signed with the secret."""
+    key = get_settings().secret_key.encode()
+    digest = hmac.new(key, f"certificate:{listing_id}".encode(), hashlib.sha256).digest()
+    return f"{listing_id}-{base64.b32encode(digest[:10]).decode().rstrip('=')}"
+
+
 def test_verify_code_round_trip_and_forgery() -> None:
     code = verify_code(42)
-    assert code.startswith("42-") and len(code.split("-")[1]) == 16
+    kid = keyring("certificate").current_id.upper()
+    assert code.startswith(f"42-{kid}") and len(code.split("-")[1]) == len(kid) + 16
     assert listing_id_of(code) == 42
     assert listing_id_of(code.lower()) == 42  # typed from paper in lower case
     signature = code.split("-")[1]
     flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
-    for forged in (f"43-{signature}", f"42-{flipped}", "42", "42-", "abc", "-x", "9" * 40 + "-A"):
+    for forged in (
+        f"43-{signature}", f"42-{flipped}", "42", "42-", "abc", "-x", "9" * 40 + "-A",
+        f"42-{signature[len(kid):]}",  # the new signature passed off as a legacy code
+        f"42-K99{signature[len(kid):]}",  # a key id the ring does not hold
+    ):  # fmt: skip
         assert listing_id_of(forged) is None, forged
+
+
+def test_legacy_codes_still_verify() -> None:
+    legacy = _legacy_code(42)
+    assert len(legacy.split("-")[1]) == 16
+    assert listing_id_of(legacy) == 42 and listing_id_of(legacy.lower()) == 42
+    assert listing_id_of(f"43-{legacy.split('-')[1]}") is None
+
+
+async def test_rotating_the_certificate_key_keeps_printed_codes(
+    anonymous: httpx.AsyncClient,
+) -> None:
+    listing_id = await listing_in(State.listed)
+    before = verify_code(listing_id)
+    legacy = _legacy_code(listing_id)
+    new_kid = rotate("certificate")
+    after = verify_code(listing_id)
+    assert after != before and after.startswith(f"{listing_id}-{new_kid.upper()}")
+    for code in (before, before.lower(), legacy, after):
+        response = await anonymous.get(f"/verify/{code}")
+        assert response.status_code == 200, code
+        assert "天津市和平区飞跃青少年篮球俱乐部有限公司" in response.text
+    signature = after.split("-")[1][len(new_kid) :]
+    old_kid = before.split("-")[1][: -len(signature)]
+    # The new key's signature under the old key id, and a flipped signature: both forged.
+    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    for forged in (f"{listing_id}-{old_kid}{signature}", f"{listing_id}-{new_kid}{flipped}"):
+        response = await anonymous.get(f"/verify/{forged}")
+        assert response.status_code == 404, forged
+        assert "未找到该证书" in response.text
 
 
 def test_certificate_number_is_readable() -> None:
