@@ -19,6 +19,7 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo_api.session_auth.tables import SessionsBase
 
 from registry.access import sessions
+from registry.access.passwords import RULE
 from registry.tables import AuditEvent, UserSession
 from tests.cast import CAST, NOW, PASSWORD
 from workflows import timesource
@@ -134,7 +135,7 @@ async def test_a_new_user_needs_a_strong_password(superuser: Client) -> None:
     user |= {"superuser": False, "first_name": "", "last_name": ""}
     weak = await superuser.post(f"{API}/piccolo_user/", json={**user, "password": "password1"})
     assert weak.status_code == 422
-    assert _messages(weak) == ["密码至少10位，且包含小写字母、大写字母、数字、符号中的至少3类（现为9位）"]
+    assert _messages(weak) == [f"{RULE}（现为9位）"]
     assert not await BaseUser.exists().where(BaseUser.username == "newcomer")
     strong = await superuser.post(f"{API}/piccolo_user/", json={**user, "password": STRONG})
     assert strong.status_code == 201, strong.text
