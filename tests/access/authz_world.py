@@ -213,9 +213,7 @@ async def _disposable() -> dict[str, Any]:
         Organisation.id
     )
     # The user's organisation is another: the disposable one has nothing pointing at it.
-    employer = await Organisation.insert(Organisation(name="测试机构二")).returning(
-        Organisation.id
-    )
+    employer = await Organisation.insert(Organisation(name="测试机构二")).returning(Organisation.id)
     user_id = await create_user(
         "matrix_user", PASSWORD, Role.provider, Scope(organisation_id=employer[0]["id"])
     )
@@ -232,9 +230,11 @@ async def _cycles() -> dict[str, int]:
     """The world's cycles (with results) closed, and an open one in 和平区 taking inputs."""
     found = {}
     for key, code in (("heping", HEPING), ("binhai", "120116")):
-        row = await EvaluationCycle.select(EvaluationCycle.id).where(
-            EvaluationCycle.district == CAST.districts[code]
-        ).first()
+        row = (
+            await EvaluationCycle.select(EvaluationCycle.id)
+            .where(EvaluationCycle.district == CAST.districts[code])
+            .first()
+        )
         found[f"cycle.{key}"] = row["id"]
     # Results exist only once a cycle is closed; the world inserts them into open cycles.
     await EvaluationCycle.update(
@@ -301,9 +301,7 @@ async def _references() -> dict[str, Any]:
     refs.update({f"school.{k}": v for k, v in CAST.schools.items()})
     refs["district.heping"] = CAST.districts[HEPING]
     refs["verify.A"] = verify_code(world.listings["A"])
-    await _evaluation_inputs(
-        refs["cycle.heping_open"], world.listings["A"], world.engagements["A"]
-    )
+    await _evaluation_inputs(refs["cycle.heping_open"], world.listings["A"], world.engagements["A"])
     rubric, _ = await rubrics.rubric_in_force(None)
     refs["rubric"] = rubric
     refs["rubric_text"] = json.dumps(rubric, ensure_ascii=False)
