@@ -13,14 +13,11 @@ copy of its own, so no check sees another's changes.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import io
 import itertools
 import json
 import os
 import shutil
-import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,8 +29,6 @@ from urllib.parse import urlparse
 import piccolo_admin
 from litestar import Litestar
 from piccolo.apps.user.tables import BaseUser
-from piccolo.conf.apps import Finder
-from piccolo.engine.base import Engine
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
 
@@ -61,6 +56,13 @@ from registry.tables import (
 )
 from tests.access.authz_matrix import ACTORS, PDF, SELF_REPORT
 from tests.access.world import build_world
+from tests.access.world_copies import (
+    PostgresSnapshot,
+    copy_sqlite,
+    postgres_digest,
+    remove_sqlite,
+    sqlite_digest,
+)
 from tests.cast import CAST, HEPING, PASSWORD, T0, actor
 from tests.conftest import POSTGRES, _admin_execute, _with_database, bind, http_client
 from tests.evaluation.helpers import FULL_MARKS, engagement
@@ -83,7 +85,7 @@ class MatrixWorld:
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)
     csrf: str = ""
     admin_csrf: str = ""
-    _engine: Engine | None = None
+    _snapshot: PostgresSnapshot | None = None
 
     # --- what a row's request carries ------------------------------------------------------
 
@@ -111,70 +113,51 @@ class MatrixWorld:
             return _with_database(os.environ["REGISTRY_DATABASE_URL"], name)
         return f"sqlite:///{name}"
 
-    def bind_shared(self) -> None:
-        """Point every table at the shared copy."""
-        if self._engine is None:
-            self._engine = make_engine(self._url(self.shared))
-        bind(self._engine)
-
-    async def _copy(self, target: str) -> None:
-        if POSTGRES:
-            await _admin_execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
-            await _admin_execute(f'CREATE DATABASE "{target}" TEMPLATE "{self.template}"')
-        else:
-            _remove_sqlite(target)
-            shutil.copyfile(self.template, target)
-
-    async def _drop(self, target: str) -> None:
-        if POSTGRES:
-            await _admin_execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
-        else:
-            _remove_sqlite(target)
+    @asynccontextmanager
+    async def bound(self) -> AsyncIterator[None]:
+        """Every table pointed at the shared copy (with a pool on PostgreSQL) for one test."""
+        engine = make_engine(self._url(self.shared))
+        bind(engine)
+        if not POSTGRES:
+            yield
+            return
+        await engine.start_connection_pool(min_size=1, max_size=8)
+        try:
+            yield
+        finally:
+            await engine.close_connection_pool()
 
     async def restore_shared(self) -> None:
         """The shared copy as the world was built (after a request changed it)."""
-        await self._copy(self.shared)
-        self._engine = None
-        self.bind_shared()
+        if self._snapshot is not None:
+            await self._snapshot.restore(self._url(self.shared))
+        else:
+            copy_sqlite(self.template, self.shared)
 
     @asynccontextmanager
     async def fresh_copy(self) -> AsyncIterator[None]:
-        """A copy of the world of its own, bound for the duration."""
+        """The world as built, for one write, and the shared copy as built again after it."""
+        if POSTGRES:
+            # Putting the shared copy back is cheaper here than a database of its own.
+            try:
+                yield
+            finally:
+                await self.restore_shared()
+            return
         name = f"{self.shared}_w{next(_copies)}"
-        await self._copy(name)
+        copy_sqlite(self.template, name)
         bind(make_engine(self._url(name)))
         try:
             yield
         finally:
-            self.bind_shared()
-            await self._drop(name)
+            bind(make_engine(self._url(self.shared)))
+            remove_sqlite(name)
 
     async def fingerprint(self) -> dict[str, str]:
         """A digest of each table's content in the shared copy."""
-        names = sorted({t._meta.tablename for t in Finder().get_table_classes()})
-        if not POSTGRES:
-            with sqlite3.connect(self.shared) as connection:
-                return {
-                    name: hashlib.sha256(
-                        repr(
-                            sorted(map(repr, connection.execute(f'SELECT * FROM "{name}"')))
-                        ).encode()
-                    ).hexdigest()
-                    for name in names
-                }
-        parts = ", ".join(
-            f"'{n}', (SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) "
-            f'FROM "{n}" x)'
-            for n in names
-        )
-        rows = await District.raw(f"SELECT json_build_object({parts}) AS digest")
-        digest = rows[0]["digest"]
-        return dict(json.loads(digest) if isinstance(digest, str) else digest)
-
-
-def _remove_sqlite(path: str) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if POSTGRES:
+            return await postgres_digest(self._url(self.shared))
+        return sqlite_digest(self.shared)
 
 
 # --- building it ------------------------------------------------------------------------------
@@ -359,12 +342,13 @@ async def _sign_in_everyone(world: MatrixWorld, app: Litestar) -> None:
 
 @asynccontextmanager
 async def build_matrix_world(template_url: str, app: Litestar) -> AsyncIterator[MatrixWorld]:
-    """The world in its own template database, and a shared copy bound for the checks."""
+    """The world in its own template database, and a shared copy for the checks."""
     suffix = f"matrix_{os.getpid()}"
     if POSTGRES:
         base = urlparse(template_url).path.lstrip("/")
         template, shared = f"{base}_{suffix}", f"{base}_{suffix}_shared"
-        await _admin_execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        for name in (template, shared):
+            await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await _admin_execute(f'CREATE DATABASE "{template}" TEMPLATE "{base}"')
     else:
         source = sqlite_path(template_url)
@@ -373,16 +357,20 @@ async def build_matrix_world(template_url: str, app: Litestar) -> AsyncIterator[
         shutil.copyfile(source, template)
     world = MatrixWorld(template=template, shared=shared)
     try:
-        template_engine = make_engine(world._url(template))
-        bind(template_engine)
+        bind(make_engine(world._url(template)))
         world.refs = await _references()
         await _sign_in_everyone(world, app)
-        if not POSTGRES:
-            with sqlite3.connect(template) as connection:
-                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        await asyncio.sleep(0)
-        await world.restore_shared()
+        if POSTGRES:
+            world._snapshot = await PostgresSnapshot.take(world._url(template))
+            await _admin_execute(f'CREATE DATABASE "{shared}" TEMPLATE "{template}"')
+            # A throwaway database: commits need not wait for the disk.
+            await _admin_execute(f'ALTER DATABASE "{shared}" SET synchronous_commit = off')
+        else:
+            copy_sqlite(template, shared)
         yield world
     finally:
-        await world._drop(world.shared)
-        await world._drop(template)
+        for name in (shared, template):
+            if POSTGRES:
+                await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            else:
+                remove_sqlite(name)

@@ -262,10 +262,10 @@ async def _matrix_world(template_url: str, app: Litestar) -> AsyncIterator[Matri
 
 
 @pytest.fixture
-def world(_matrix_world: MatrixWorld) -> MatrixWorld:
+async def world(_matrix_world: MatrixWorld) -> AsyncIterator[MatrixWorld]:
     """The module's world, its shared copy bound again (other modules bind their own)."""
-    _matrix_world.bind_shared()
-    return _matrix_world
+    async with _matrix_world.bound():
+        yield _matrix_world
 
 
 def _id(row: Row) -> str:
