@@ -41,6 +41,11 @@ KNOWN: dict[str, str] = {
         "page=2**63 becomes an SQL OFFSET past SQLite's integers (500); registry/api/listings.py "
         "should answer a page past the last with no rows, as registry/review/queues.py now does"
     ),
+    # Bounds on repeated list parameters (district, category) are another piece of work's.
+    **dict.fromkeys(
+        ("GET /api/v1/whitelist", "GET /api/v1/whitelist/as-of"),
+        "a long list of repeated district/category parameters (bounded elsewhere)",
+    ),
 }
 
 
