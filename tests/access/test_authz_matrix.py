@@ -2,9 +2,10 @@
 
 The routes are read from the app at test time (Litestar's routes, and piccolo-admin's mounted
 under /admin), so a new route without a row fails here, as does a row for a route that is gone.
-Records come from one world per module (tests/access/world.py, plus the extras below); every
-answer is checked against its row, no answer may be a 5xx, and a refused write must leave every
-table as it was. A write that is meant to succeed runs on its own copy of the world.
+Records come from one world per module (tests/access/world.py, plus the extras of
+tests/access/authz_world.py); every answer is checked against its row, no answer may be a 5xx,
+and a refused write must leave every table as it was. A write meant to succeed meets the world
+as it was built, and the world is put back after it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from litestar import Litestar
 from litestar.routes import ASGIRoute, HTTPRoute
 
-from admin import create_admin_app
+from admin import create_admin_app, table_configs
 from tests.access.authz_matrix import (
     ACTORS,
     ADMIN_ROUTES,
@@ -32,8 +33,6 @@ from tests.access.authz_matrix import (
     Row,
 )
 from tests.access.authz_world import MatrixWorld, build_matrix_world
-
-pytestmark = pytest.mark.anyio
 
 # Litestar answers OPTIONS on every path by itself (CORS preflight); it reads nothing.
 IGNORED_METHODS = frozenset({"OPTIONS"})
@@ -87,8 +86,6 @@ def admin_routes() -> set[tuple[str, str]]:
 
 
 def test_every_admin_table_has_rows() -> None:
-    from admin import table_configs
-
     shown = {config.table_class._meta.tablename for config in table_configs()}
     assert shown == set(ADMIN_TABLES), (
         f"add to ADMIN_TABLES in tests/access/authz_matrix.py: {sorted(shown - set(ADMIN_TABLES))}"
