@@ -5,7 +5,9 @@ own scope. Personal data is masked in every answer, even to the city (admin/priv
 
 - Editable (every change is audited, see admin/audit.py):
   District (policy overrides validated), Category, School, Organisation, Membership, users
-  (piccolo-admin itself limits the user table to superusers).
+  (piccolo-admin itself limits the user table to superusers; passwords follow the registry's
+  rules).
+- Signing in goes through the registry's failure limits and lockout (admin/gate.py).
 - Read-only: Listing, AuditEvent, Document, WhitelistEntry. Workflow changes go through the engine.
 """
 
@@ -21,8 +23,9 @@ from piccolo_admin.translations.data import ENGLISH, SIMPLIFIED_CHINESE
 from piccolo_api.crud.endpoints import OrderBy
 from piccolo_api.crud.hooks import Hook, HookType
 from piccolo_api.crud.validators import Validators
+from piccolo_api.rate_limiting.middleware import InMemoryLimitProvider
 
-from admin import privacy, rules
+from admin import gate, privacy, rules
 from admin.audit import AuditedAdmin, delete_recorder, record_create, update_recorder
 from registry.settings import Settings, get_settings
 from registry.tables import (
@@ -53,6 +56,10 @@ REFERENCE = "参考数据"
 ACCOUNTS = "账户"
 RECORDS = "审批记录（只读）"
 EVALUATION = "合作与评估（只读）"
+# Failed sign-ins are limited per account and address by registry.access.logins (AccountGate);
+# only a city user's correct password reaches piccolo's own limiter, which stays as a flood
+# guard that lets go after five minutes instead of blocking an address until a restart.
+LOGIN_FLOOD_GUARD = {"limit": 100, "timespan": 300, "block_duration": 300}
 
 
 def _hooks(
@@ -99,14 +106,18 @@ def _editable(
     menu_group: str,
     save: Sequence[Callable[..., Any]] = (),
     patch: Sequence[Callable[..., Any]] = (),
+    create: Sequence[Callable[..., Any]] = (),
     **options: Any,
 ) -> TableConfig:
-    """A table staff may edit; each write is checked, then recorded for the audit chain."""
+    """A table staff may edit; each write is checked, then recorded for the audit chain.
+
+    `create`: validators of a new row (PiccoloCRUD creates users without running hooks).
+    """
     return TableConfig(
         table,
         menu_group=menu_group,
         validators=Validators(
-            post_single=[rules.city_only, record_create],
+            post_single=[rules.city_only, *create, record_create],
             patch_single=[rules.city_only],
             delete_single=[rules.city_only],
             put_single=[rules.refuse_put],
@@ -175,7 +186,14 @@ def table_configs() -> list[TableConfig]:
         # Personal columns (resident ID, phone, address) are left out of every list view.
         _editable(Organisation, ACCOUNTS, exclude_visible_columns=[Organisation.description]),
         _editable(Membership, ACCOUNTS),
-        _editable(BaseUser, ACCOUNTS, exclude_visible_columns=[BaseUser.password]),
+        # Passwords set here follow the registry's rules, like everywhere else.
+        _editable(
+            BaseUser,
+            ACCOUNTS,
+            patch=[gate.check_password_patch],
+            create=[gate.check_new_user_password],
+            exclude_visible_columns=[BaseUser.password],
+        ),
         listing,
         _read_only(
             AuditEvent,
@@ -214,5 +232,6 @@ def create_admin_app(settings: Settings | None = None) -> AuditedAdmin:
         allowed_hosts=list(settings.allowed_hosts),
         default_language_code=SIMPLIFIED_CHINESE.language_code,
         translations=[SIMPLIFIED_CHINESE, ENGLISH],
+        rate_limit_provider=InMemoryLimitProvider(**LOGIN_FLOOD_GUARD),
     )
-    return AuditedAdmin(admin)
+    return AuditedAdmin(gate.AccountGate(admin))

@@ -235,11 +235,24 @@ async def close_cycle(actor: Actor, cycle_id: int) -> CloseSummary:
     cycle = await staff_cycle(actor, cycle_id)
     role = _staff_role(actor, cycle["district"], Role.reviewer, Role.approver, Role.city)
     async with write_transaction(EvaluationCycle._meta.db):
-        # Re-read inside the write lock: two closes cannot both score the cycle.
-        status = await EvaluationCycle.select(EvaluationCycle.status).where(
-            EvaluationCycle.id == cycle_id
+        # Claim the close first: on PostgreSQL a second close waits on this row's lock, then
+        # finds it closed (a re-read alone let both score the cycle, and the second insert of
+        # the results failed on their unique key: a 500).
+        claimed = (
+            await EvaluationCycle.update(
+                {
+                    EvaluationCycle.status: CycleStatus.closed.value,
+                    EvaluationCycle.closed_by: actor.user_id,
+                    EvaluationCycle.closed_at: timesource.now(),
+                }
+            )
+            .where(
+                (EvaluationCycle.id == cycle_id)
+                & (EvaluationCycle.status == CycleStatus.open.value)
+            )
+            .returning(EvaluationCycle.id)
         )
-        if status[0]["status"] != CycleStatus.open.value:
+        if not claimed:
             raise Refused(
                 "评估周期已结束",
                 [Refusal("cycle", "closed", "该评估周期已经结束，结果已计算")],
@@ -247,14 +260,6 @@ async def close_cycle(actor: Actor, cycle_id: int) -> CloseSummary:
         scored = await score_cycle(cycle)
         rows = [_result_values(cycle_id, listing["id"], ev, rect) for listing, ev, rect in scored]
         await insert_rows(EvaluationResult, RESULT_INSERT, rows)
-        now = timesource.now()
-        await EvaluationCycle.update(
-            {
-                EvaluationCycle.status: CycleStatus.closed.value,
-                EvaluationCycle.closed_by: actor.user_id,
-                EvaluationCycle.closed_at: now,
-            }
-        ).where(EvaluationCycle.id == cycle_id)
         by_grade: dict[str, int] = {}
         by_consequence: dict[str, int] = {}
         for _, ev, _ in scored:

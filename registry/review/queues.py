@@ -107,12 +107,17 @@ async def review_listings(actor: Actor, f: QueueFilter) -> tuple[list[QueueRow],
     """One page of the console's table (oldest submission first) and the total."""
     where = _where(actor, f)
     total = await Listing.count().where(where)
+    offset = (f.page - 1) * f.page_size
+    if offset >= max(total, 1):
+        # A page past the last holds nothing; asking anyway could overflow the database's
+        # integers (page 2**63 was a 500).
+        return [], total
     rows = await (
         Listing.select(*LISTING_COLUMNS)
         .where(where)
         .order_by(Listing.submitted_at, Listing.id)
         .limit(f.page_size)
-        .offset((f.page - 1) * f.page_size)
+        .offset(offset)
         .output(load_json=True)
     )
     names = await usernames({r["assigned_to"] for r in rows})

@@ -12,7 +12,7 @@ from typing import Any
 from registry.access.scope import RecordKind, visible
 from registry.db import write_transaction
 from registry.public.projection import approved_courses
-from registry.tables import Engagement, Listing, School
+from registry.tables import Engagement, Listing, School, SchoolFeedback
 from workflows import audit, timesource
 from workflows.actors import Actor, Grant
 from workflows.checks import GRADE_BANDS, fee_finding, slot_findings
@@ -267,10 +267,13 @@ async def update(actor: Actor, engagement_id: int, data: Mapping[str, Any]) -> d
 
 
 async def delete(actor: Actor, engagement_id: int) -> None:
-    """Delete an engagement of the actor's school (404 for others)."""
-    # Feedback (a later issue) will keep an engagement that has any; until then it may go.
+    """Delete an engagement of the actor's school (404 for others); kept once it has feedback."""
     async with write_transaction(Engagement._meta.db):
         current = await own_engagement(actor, engagement_id)
+        # Feedback points at its engagement (ON DELETE RESTRICT) and feeds a cycle's scores.
+        if await SchoolFeedback.exists().where(SchoolFeedback.engagement == engagement_id):
+            message = "该合作已提交过评估反馈（评估结果据此计算），不能删除"
+            raise Refused(message, [Refusal("engagement", "has_feedback", message)])
         await _audit(actor, "engagement.deleted", current)
         await Engagement.delete().where(Engagement.id == engagement_id)
 

@@ -11,6 +11,7 @@ from registry.schools.engagements import engagements_of_organisation
 from registry.tables import AuditEvent, Engagement
 from tests.api.conftest import Client, Login
 from tests.cast import BINHAI, CAST, T0, actor, listing_in
+from tests.evaluation.helpers import CYCLE, feedback
 from tests.factories import step
 from workflows.states import State
 
@@ -279,3 +280,19 @@ async def test_times_must_be_hours_and_minutes(login: Login) -> None:
     response = await (await login("school")).post(URL, json=body(listing_id, weekly_schedule=slots))
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"weekly_schedule[0].start", "weekly_schedule[0].end"}
+
+
+async def test_an_engagement_with_feedback_is_kept(login: Login) -> None:
+    """Feedback feeds a cycle's scores: deleting its engagement is refused (it was a 500)."""
+    listing_id = await listing_in(State.listed)
+    school, reviewer = await login("school"), await login("reviewer")
+    engaged = (await school.post(URL, json=body(listing_id))).json()["id"]
+    cycle = (await reviewer.post("/api/v1/districts/120101/cycles", json=CYCLE)).json()["id"]
+    given = await school.put(f"/api/v1/cycles/{cycle}/feedback/{engaged}", json=feedback())
+    assert given.status_code == 200, given.text
+    refused = await school.delete(f"{URL}/{engaged}")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["code"] == "has_feedback"
+    page = await school.post(f"/school/engagements/{engaged}/delete")
+    assert page.status_code == 422
+    assert await Engagement.count() == 1

@@ -319,3 +319,16 @@ async def test_unknown_listings_and_drafts_are_404(login, db: object) -> None:
     assert (await reviewer.get(f"/api/v1/listings/{draft}/courses")).status_code == 404
     city = await login("city")
     assert (await city.get(f"/api/v1/listings/{draft}/diff")).status_code == 404
+
+
+async def test_a_page_past_the_last_is_empty_not_an_error(login, db: object) -> None:
+    """Page 2**63 became an OFFSET past the database's integers: a 500 (schemathesis)."""
+    await listing_in(State.in_review)
+    reviewer = await login("reviewer")
+    huge = str(2**63)
+    found = await reviewer.get("/api/v1/review/listings", params={"page": huge})
+    assert found.status_code == 200, found.text
+    assert (found.json()["items"], found.json()["total"]) == ([], 1)
+    assert (await reviewer.get("/bureau", params={"page": huge})).status_code == 200
+    first = await reviewer.get("/api/v1/review/listings")
+    assert [item["state"] for item in first.json()["items"]] == ["in_review"]

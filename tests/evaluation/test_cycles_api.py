@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -321,3 +322,17 @@ async def test_one_open_cycle_per_district_and_dates_are_checked(login: Login) -
     school = await login("school")
     assert (await school.post(f"{DISTRICT}/cycles", json=CYCLE)).status_code == 403
     assert date.fromisoformat(CYCLE["starts_on"]).year == 2026
+
+
+async def test_two_closes_at_once_score_the_cycle_once(login: Login) -> None:
+    """On PostgreSQL both used to read "open" and the second insert of results was a 500."""
+    await listing_in(State.listed)
+    await listed_provider("天津市和平区小星星美术培训中心")
+    reviewer, approver = await login("reviewer"), await login("approver")
+    cycle = await open_cycle(reviewer)
+    answers = await asyncio.gather(
+        reviewer.post(f"/api/v1/cycles/{cycle}/close"),
+        approver.post(f"/api/v1/cycles/{cycle}/close"),
+    )
+    assert sorted(a.status_code for a in answers) == [200, 422]
+    assert await EvaluationResult.count().where(EvaluationResult.cycle == cycle) == 2
