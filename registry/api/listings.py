@@ -193,6 +193,9 @@ class ListingController(Controller):
         if district is not None:
             where = where & (Listing.district.code == district)
         total = await Listing.count().where(where)
+        if (page - 1) * page_size >= total:
+            # Past the last page (page=2**63 included, beyond the database's integers): no rows.
+            return ListingPage(items=[], total=total, page=page, page_size=page_size)
         rows = await (
             Listing.select(*COLUMNS)
             .where(where)

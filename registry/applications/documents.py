@@ -255,10 +255,12 @@ def may_read(actor: Actor | None, listing: dict[str, Any]) -> bool:
     """The organisation's users and the district's staff (and the city); not schools."""
     if actor is None:
         return False
-    grants = actor.grants_seeing(
-        listing["organisation"], listing["district"], State(listing["state"])
-    )
-    return any(g.role in READER_ROLES for g in grants)
+    state = State(listing["state"])
+    grants = actor.grants_seeing(listing["organisation"], listing["district"], state)
+    # A draft was never sent: only its own organisation reads it, the city included in the
+    # "never" (registry/access/scope.py's rule for listings and documents).
+    readers = {Role.provider} if state == State.draft else READER_ROLES
+    return any(g.role in readers for g in grants)
 
 
 async def documents_of(listing_id: int) -> list[dict[str, Any]]:

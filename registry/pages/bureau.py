@@ -384,10 +384,11 @@ async def decide_objection(
         else:
             raise NotFoundException()
     except objections.ObjectionError as error:
-        if status_of(error) == 404:
+        # Objection refusals carry their own status (they are not workflow errors).
+        if error.status_code == 404:
             raise NotFoundException() from error
         return await _detail(
-            listing_id, actor, status_code=status_of(error), flash=error.detail,
+            listing_id, actor, status_code=error.status_code, flash=error.detail,
             flash_kind="error",
         )  # fmt: skip
     except TransitionError as error:

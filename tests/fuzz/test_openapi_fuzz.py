@@ -36,17 +36,6 @@ KEEPS_THE_SESSION = "logout|changePassword"
 # A few per operation in the suite; REGISTRY_FUZZ_EXAMPLES=200 for a deeper run by hand.
 EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "6"))
 # Known 5xx whose fix belongs to a file another piece of work owns: "METHOD path" → why.
-KNOWN: dict[str, str] = {
-    "GET /api/v1/listings": (
-        "page=2**63 becomes an SQL OFFSET past SQLite's integers (500); registry/api/listings.py "
-        "should answer a page past the last with no rows, as registry/review/queues.py now does"
-    ),
-    # Bounds on repeated list parameters (district, category) are another piece of work's.
-    **dict.fromkeys(
-        ("GET /api/v1/whitelist", "GET /api/v1/whitelist/as-of"),
-        "a long list of repeated district/category parameters (bounded elsewhere)",
-    ),
-}
 
 
 def without_lifespan(app: Litestar) -> Any:
@@ -116,7 +105,4 @@ def test_no_server_errors(case: Any, who: str, fuzz_world: dict[str, Any]) -> No
     csrf = fuzz_world["csrf"]
     cookies = {**fuzz_world["cookies"][who], "registry_csrf": csrf}
     response = case.call(headers={"X-CSRFToken": csrf}, cookies=cookies)
-    known = KNOWN.get(f"{case.method} {case.path}")
-    if known and response.status_code >= 500:
-        pytest.xfail(known)
     case.validate_response(response, checks=[not_a_server_error])
