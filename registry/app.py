@@ -37,7 +37,7 @@ from registry.api.health import health
 from registry.api.listings import ListingController
 from registry.db import DatabaseUnreachable, serve_requests, unreachable_message
 from registry.pages import auth as auth_pages
-from registry.pages import bureau, provider, verify
+from registry.pages import bureau, bureau_actions, provider, verify
 from registry.pages import complaints as complaint_pages
 from registry.pages import evaluation_inputs as evaluation_input_pages
 from registry.pages import imports as import_pages
@@ -181,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *certificates.ROUTES,
             *provider.ROUTES,
             *bureau.ROUTES,
+            *bureau_actions.ROUTES,
             *import_pages.ROUTES,
             *notice_pages.ROUTES,
             *verify.ROUTES,
