@@ -22,7 +22,8 @@ from registry.access import personal_data as pd
 from registry.access.masking import value_at
 from registry.access.scope import RecordKind, visible
 from registry.db import write_transaction
-from registry.tables import AuditEvent, Complaint, FormSnapshot, Listing, Objection
+from registry.review.detail import submitted_form
+from registry.tables import AuditEvent, Complaint, Listing, Objection
 from workflows import audit
 from workflows.actors import Actor
 from workflows.context import Refusal
@@ -71,18 +72,6 @@ def _role(actor: Actor, district_id: int) -> Role:
     return Role.reviewer if Role.reviewer in roles else Role.approver
 
 
-async def _submitted_form(listing: dict[str, Any]) -> Any:
-    """The form the bureau reads: as last submitted, else as it stands."""
-    snapshot = await (
-        FormSnapshot.select(FormSnapshot.form)
-        .where(FormSnapshot.listing == listing["id"])
-        .order_by(FormSnapshot.id, ascending=False)
-        .output(load_json=True)
-        .first()
-    )
-    return snapshot["form"] if snapshot else listing["form"]
-
-
 async def _contact(kind: str, record_id: int, listing_id: int) -> str | None:
     table = Objection if kind == "objections" else Complaint
     row = await (
@@ -99,7 +88,7 @@ async def _value(listing: dict[str, Any], field: str) -> str | None:
     record = _RECORD_FIELD.fullmatch(field)
     if record:
         return await _contact(record.group(1), int(record.group(2)), int(listing["id"]))
-    return value_at(await _submitted_form(listing), field)
+    return value_at(await submitted_form(listing), field)
 
 
 async def reveal(listing_id: int, actor: Actor, field: str, reason: str) -> Revealed:

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.evaluation.helpers import FULL_MARKS, SELF_REPORT
+
 ACTORS = (
     "anonymous",
     "provider",  # 飞跃 (listings A 和平 listed, D 滨海 draft, E 和平 exited)
@@ -139,24 +141,6 @@ SIGNUP = {
     "username": "qihang",
     "password": "Weiqi-2026x",
 }
-FEEDBACK = {
-    "scores": {
-        "teaching_quality": 95,
-        "punctuality": 95,
-        "safety_management": 95,
-        "communication": 95,
-    }
-}
-SELF_REPORT = {
-    "service_summary": "本学期在和平区三所小学开展篮球课后服务，每周两次，共计四十课时。",
-    "schools_served": 3,
-    "students_served": 120,
-    "safety_measures": "每次课前检查场地器材，配备急救箱，教练持急救证上岗。",
-    "staff_changes": "无变动",
-    "fee_compliance": True,
-    "no_subject_tutoring": True,
-    "improvement_plan": "加强与班主任沟通，按时反馈学生出勤和训练情况。",
-}
 CYCLE = {
     "name": "2027年春季学期",
     "term": "2026-2027学年第二学期",
@@ -178,6 +162,7 @@ INCIDENT = {
 }
 UPLOAD = {"file": ("营业执照.pdf", PDF, "application/pdf")}
 INCIDENT_FORM = {k: v for k, v in INCIDENT.items() if k != "listing_id"}
+FEEDBACK = {"scores": FULL_MARKS}
 SELF_REPORT_FORM = {k: ("true" if v is True else str(v)) for k, v in SELF_REPORT.items()}
 LOGIN_FORM = {"username": "@me.username", "password": "@me.password"}
 NEW_PASSWORD = "Lanqiu-2027-new"
