@@ -303,6 +303,8 @@ class EvaluationCycle(Table):
     opened_at = Timestamptz(default=TimestamptzNow())
     closed_by = Integer(null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
+    closed_early = Boolean(default=False, help_text="Closed before its input deadlines")
+    close_reason = Text(default="", help_text="Why it was closed early")
 
 
 class SchoolFeedback(Table):
@@ -399,7 +401,9 @@ class SelfReport(Table):
 
 
 class ResultStatus(StrEnum):
-    computed = "computed"
+    computed = "computed"  # graded on enough evidence, nothing adverse: ready to confirm
+    manual = "manual"  # no grade (little or no evidence): an evaluator grades it by hand
+    provisional = "provisional"  # adverse: sent to the provider, who may answer (陈述、申辩)
     confirmed = "confirmed"
 
 
@@ -420,8 +424,39 @@ class EvaluationResult(Table):
     status = Varchar(length=16, choices=ResultStatus, default=ResultStatus.computed)
     adjusted = Boolean(default=False)
     adjust_reason = Text(default="")
+    graded_by = Integer(null=True, default=None, help_text="Who graded it by hand")
+    graded_at = Timestamptz(null=True, default=None)
+    grade_reason = Text(default="", help_text="Why the evaluator gave this grade by hand")
+    decision_reason = Text(default="", help_text="The final decision's answer to the hearing")
     confirmed_by = Integer(null=True, default=None)
     confirmed_at = Timestamptz(null=True, default=None)
+
+
+class Hearing(Table):
+    """An adverse provisional result sent to the provider, and its answer (陈述、申辩).
+
+    `facts` is what was sent (score breakdown, rule applied, consequence) as the provider saw
+    it; a later change of the result does not rewrite it. A result heard again (a harsher
+    change after the answer) gets a new row; the earlier one is marked superseded.
+    """
+
+    id: Serial
+    result = ForeignKey(EvaluationResult, on_delete=RESTRICT, index=True)
+    cycle = ForeignKey(EvaluationCycle, on_delete=RESTRICT)
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    consequence = Varchar(length=16)
+    facts = JSON(default={})
+    sent_by = Integer(null=True, default=None)
+    sent_at = Timestamptz()
+    answer_due = Date(help_text="Last day (inclusive) to answer")
+    answer = Text(default="")
+    answer_documents = JSON(default=[], help_text="Document ids attached to the answer")
+    answered_by = Integer(null=True, default=None)
+    answered_at = Timestamptz(null=True, default=None)
+    outcome = Varchar(length=16, default="", help_text="'', confirmed, changed, superseded")
+    decided_by = Integer(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    decision_reason = Text(default="")
 
 
 class UserSession(Table):
@@ -472,6 +507,7 @@ TABLES: tuple[type[Table], ...] = (
     Inspection,
     SelfReport,
     EvaluationResult,
+    Hearing,
     UserSession,
     LoginFailure,
 )

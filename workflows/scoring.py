@@ -55,6 +55,12 @@ SOURCE_LABELS: dict[str, str] = {
     "self_report": "自查报告",
     "upheld_complaints": "投诉查实",
     "safety_incidents": "安全事故",
+    "missing_self_report": "未提交自查报告",
+}
+EVIDENCE_LABELS: dict[str, str] = {
+    "school_ratings": "学校评价",
+    "parent_responses": "家长问卷",
+    "inspection": "现场检查",
 }
 SEVERITY_LABELS: dict[str, str] = {"minor": "一般", "serious": "较大", "major": "重大"}
 TALLY_LABELS: dict[str, str] = {
@@ -118,7 +124,21 @@ class Inputs:
     inspection: int | None = None
     inspection_fee_violation: bool = False
     self_report: SelfReportStatus | None = None
+    # True only once the report's deadline has passed without one (before it, none is owed).
+    self_report_overdue: bool = False
     rectified_last_cycle: bool = False
+
+    @property
+    def school_ratings(self) -> int:
+        return len([s for s in self.school_scores if any(v is not None for v in s.values())])
+
+    def evidence(self) -> dict[str, Any]:
+        """What the result can rest on, in the terms of the rubric's evidence rules."""
+        return {
+            "school_ratings": self.school_ratings,
+            "parent_responses": self.tally.total,
+            "inspection": self.inspection is not None,
+        }
 
 
 @dataclass(frozen=True)
@@ -134,8 +154,8 @@ class Line:
     weight: Decimal | None = None
     effective_weight: Decimal | None = None
     score: Decimal | None = None
-    points: Decimal = Decimal(0)
-    inputs_present: bool = False
+    # None: the item is unscored (its input is missing) and counts for nothing either way.
+    points: Decimal | None = Decimal(0)
 
     def as_dict(self) -> dict[str, Any]:
         def num(value: Decimal | None) -> str | None:
@@ -151,7 +171,7 @@ class Line:
             "weight": num(self.weight),
             "effective_weight": num(self.effective_weight),
             "score": num(self.score),
-            "points": str(self.points),
+            "points": num(self.points),
         }
 
 
@@ -169,6 +189,14 @@ class Evaluation:
     explanation: str
     school_responses: int
     parent_responses: int
+    # The grade the score alone reaches, and why the evidence does not carry it (if it does not).
+    score_grade: str | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    evidence_gaps: tuple[str, ...] = ()
+
+    @property
+    def needs_manual_grading(self) -> bool:
+        return self.consequence == Consequence.none
 
     @property
     def grade_label(self) -> str:
@@ -190,6 +218,9 @@ class Evaluation:
             "explanation": self.explanation,
             "school_responses": self.school_responses,
             "parent_responses": self.parent_responses,
+            "score_grade": self.score_grade,
+            "evidence": dict(self.evidence),
+            "evidence_gaps": list(self.evidence_gaps),
         }
 
 
@@ -328,32 +359,33 @@ _MISSING_NOTES = {
 
 
 def _scored_lines(rubric: Mapping[str, Any], inputs: Inputs) -> list[Line]:
-    raw: list[tuple[Mapping[str, Any], Decimal | None, dict[str, Any], str, bool]] = []
+    """The weighted items. A missing input leaves its item unscored: it is neither zero nor
+    part of the total, and the weights of the scored items are scaled up to 100 in the open
+    (the note names the items left out); the evidence rules then decide whether so little
+    can carry a grade at all."""
+    raw: list[tuple[Mapping[str, Any], Decimal | None, dict[str, Any], str]] = []
     for item in rubric["items"]:
         if item["source"] not in SCORE_SOURCES:
             continue
         score, info = _SCORERS[item["source"]](item, inputs)
-        note = ""
-        if item["source"] == "self_report" and inputs.self_report is not None:
-            note = _SELF_REPORT_NOTES[inputs.self_report]
-        present_input = score is not None
         if score is None:
-            missing = _MISSING_NOTES[item["source"]]
-            if item["when_missing"] == "zero":
-                score, note = Decimal(0), f"{missing}，按0分计"
-            else:
-                note = f"{missing}，本项不计，权重按比例分给其他评分项"
-        raw.append((item, score, info, note, present_input))
-    present = sum(Decimal(str(i["weight"])) for i, s, _, _, _ in raw if s is not None)
+            note = f"{_MISSING_NOTES[item['source']]}，本项不计分"
+        elif item["source"] == "self_report" and inputs.self_report is not None:
+            note = _SELF_REPORT_NOTES[inputs.self_report]
+        else:
+            note = ""
+        raw.append((item, score, info, note))
+    present = sum(Decimal(str(i["weight"])) for i, s, _, _ in raw if s is not None)
+    left_out = "、".join(i["label"] for i, s, _, _ in raw if s is None)
     lines = []
-    for item, score, info, note, present_input in raw:
+    for item, score, info, note in raw:
         weight = Decimal(str(item["weight"]))
         effective = cents(weight * HUNDRED / present) if score is not None and present else None
-        points = (
-            cents(score * effective / HUNDRED) if score is not None and effective else Decimal(0)
-        )
+        points = cents(score * effective / HUNDRED) if score is not None and effective else None
         if score is not None and present != HUNDRED and present:
-            note = (note + "；" if note else "") + f"权重由{_plain(weight)}调整为{effective}"
+            note = (note + "；" if note else "") + (
+                f"权重由{_plain(weight)}按比例调整为{effective}（{left_out}不计分）"
+            )
         lines.append(
             Line(
                 key=item["key"],
@@ -366,7 +398,6 @@ def _scored_lines(rubric: Mapping[str, Any], inputs: Inputs) -> list[Line]:
                 effective_weight=effective,
                 score=score,
                 points=points,
-                inputs_present=present_input,
             )
         )
     return lines
@@ -390,6 +421,12 @@ def _deduction_lines(rubric: Mapping[str, Any], inputs: Inputs) -> list[Line]:
             info = {sev: inputs.incidents.get(sev, 0) for sev in SEVERITY_LABELS}
             counted = "、".join(f"{SEVERITY_LABELS[s]}{n}起" for s, n in info.items() if n)
             note = f"安全事故：{counted}" if counted else "无安全事故"
+        elif item["source"] == "missing_self_report":
+            if not inputs.self_report_overdue:
+                continue
+            raw = cap = Decimal(str(item["deduct"]))
+            info = {"self_report": None}
+            note = f"自查报告逾期未提交，按细则扣{_plain(cap)}分"
         else:
             continue
         points = cents(min(raw, cap))
@@ -433,22 +470,43 @@ def _vetoes(rubric: Mapping[str, Any], inputs: Inputs) -> list[tuple[ExitReason,
     return found
 
 
+def evidence_gaps(rubric: Mapping[str, Any], grade: str, evidence: Mapping[str, Any]) -> list[str]:
+    """What a grade needs by the rubric's evidence rules and the result does not have."""
+    rule = (rubric.get("evidence") or {}).get(grade)
+    if not rule:
+        return []
+    label = GRADE_LABELS[grade]
+    gaps = []
+    for key in ("school_ratings", "parent_responses"):
+        need, have = int(rule.get(key, 0)), int(evidence.get(key, 0))
+        if have < need:
+            unit = "所" if key == "school_ratings" else "份"
+            gaps.append(f"{label}须至少{need}{unit}{EVIDENCE_LABELS[key]}，现有{have}{unit}")
+    if rule.get("inspection") and not evidence.get("inspection"):
+        gaps.append(f"{label}须有现场检查，本周期未检查")
+    return gaps
+
+
 def evaluate(rubric: Mapping[str, Any], inputs: Inputs) -> Evaluation:
     """Score one listing against a rubric and decide what follows."""
     scored = _scored_lines(rubric, inputs)
     deductions = _deduction_lines(rubric, inputs)
     vetoes = tuple(_vetoes(rubric, inputs))
-    # Items scored zero for a missing input do not make a score on their own.
-    has_data = any(line.inputs_present for line in scored)
+    evidence = inputs.evidence()
     score: Decimal | None = None
-    grade: str | None = None
-    if has_data:
-        total = sum((line.points for line in scored + deductions), Decimal(0))
+    score_grade: str | None = None
+    if any(line.points is not None for line in scored):
+        total = sum((line.points for line in scored + deductions if line.points), Decimal(0))
         score = max(cents(total), Decimal("0.00"))
-        grade = grade_of(score, rubric["grades"])
+        score_grade = grade_of(score, rubric["grades"])
+    # A veto rests on its own proven fact (an incident, a fee found, the parents' answers).
+    gaps = [] if vetoes or score_grade is None else evidence_gaps(rubric, score_grade, evidence)
+    grade = None if gaps else score_grade
     consequence, reason, explanation = consequence_for(
         rubric, score, grade, vetoes, inputs.rectified_last_cycle
     )
+    if gaps:
+        explanation = "证据不足，需人工评定：" + "；".join(gaps)
     return Evaluation(
         listing_id=inputs.listing_id,
         score=score,
@@ -458,10 +516,11 @@ def evaluate(rubric: Mapping[str, Any], inputs: Inputs) -> Evaluation:
         consequence=consequence,
         exit_reason=reason,
         explanation=explanation,
-        school_responses=len(
-            [s for s in inputs.school_scores if any(v is not None for v in s.values())]
-        ),
+        school_responses=inputs.school_ratings,
         parent_responses=inputs.tally.total,
+        score_grade=score_grade,
+        evidence=evidence,
+        evidence_gaps=tuple(gaps),
     )
 
 
@@ -477,7 +536,7 @@ def consequence_for(
         reason, text = vetoes[0]
         return Consequence.exit, reason, text
     if score is None or grade is None:
-        return Consequence.none, None, "没有可评分的数据，需评审人员人工评定"
+        return Consequence.none, None, "没有可评分的数据，需人工评定"
     label = GRADE_LABELS[grade]
     if grade == "fail":
         return Consequence.exit, ExitReason.evaluation_failed, f"得分{score}，评定为{label}"
@@ -491,3 +550,37 @@ def consequence_for(
             )
         return Consequence.rectification, None, f"得分{score}低于整改线{_plain(line)}"
     return Consequence.renew, None, f"得分{score}，评定为{label}，续期"
+
+
+# --- rubrics written before the evidence rules ----------------------------------------------
+
+
+def upgraded_rubric(body: Mapping[str, Any], evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """A rubric of the earlier format in today's terms, its scoring otherwise unchanged.
+
+    The earlier format let a missing input score zero (`when_missing: zero`) and had no
+    evidence rules. Missing inputs are now unscored; a self-report item that scored zero when
+    missing becomes a deduction of its weight for a report not submitted by its deadline (the
+    same points lost, now said as the provider's own failure); `evidence` is added as given.
+    """
+    rubric = dict(body)
+    items: list[dict[str, Any]] = []
+    deductions: list[dict[str, Any]] = []
+    for raw in rubric.get("items") or []:
+        item = dict(raw)
+        when_missing = item.pop("when_missing", None)
+        if item.get("source") == "self_report" and when_missing == "zero":
+            deductions.append(
+                {
+                    "key": "no_self_report",
+                    "label": "未提交自查报告",
+                    "source": "missing_self_report",
+                    "deduct": item.get("weight", 0),
+                }
+            )
+        items.append(item)
+    if not any(i.get("source") == "missing_self_report" for i in items):
+        items.extend(deductions)
+    rubric["items"] = items
+    rubric.setdefault("evidence", dict(evidence))
+    return rubric

@@ -10,9 +10,14 @@ from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
-from registry.evaluation import cycles, inputs, preview, rubrics
+from registry.evaluation import cycles, deadlines, decisions, hearings, inputs, preview, rubrics
+from registry.evaluation.distribution import distribution
+from registry.evaluation.summary import STATUS_LABELS
 from registry.web.security import provide_actor
+from workflows import timesource
 from workflows.actors import Actor
+from workflows.context import Refusal
+from workflows.engine import Refused, district_policy
 from workflows.scoring import GRADE_LABELS, Consequence, Evaluation
 from workflows.states import exit_reason_label
 
@@ -38,10 +43,16 @@ class CycleOut(msgspec.Struct):
     opened_at: datetime | None
     closed_at: datetime | None
     rubric: dict[str, Any]
+    closed_early: bool = False
+    close_reason: str = ""
 
 
 class CycleList(msgspec.Struct):
     items: list[CycleOut]
+
+
+class CloseIn(msgspec.Struct):
+    early_reason: str = ""
 
 
 class CloseOut(msgspec.Struct):
@@ -49,6 +60,58 @@ class CloseOut(msgspec.Struct):
     scored: int
     by_grade: dict[str, int]
     by_consequence: dict[str, int]
+    sent_for_hearing: int = 0
+    closed_early: bool = False
+
+
+class MissingItem(msgspec.Struct):
+    listing_id: int
+    organisation_name: str
+    missing: list[str]
+
+
+class MissingOut(msgspec.Struct):
+    cycle_id: int
+    deadlines_not_passed: list[str]
+    items: list[MissingItem]
+
+
+class GradeIn(msgspec.Struct):
+    grade: str = ""
+    reason: str = ""
+    rectification: bool = False
+
+
+class BatchIn(msgspec.Struct):
+    listing_ids: list[int] | None = None
+
+
+class HearingOut(msgspec.Struct):
+    id: int
+    cycle_id: int
+    cycle_name: str
+    listing_id: int
+    organisation_name: str
+    consequence: str
+    facts: dict[str, Any]
+    sent_at: datetime
+    answer_due: date
+    stage: str
+    answer: str
+    answer_documents: list[int]
+    answered_at: datetime | None
+    outcome: str
+    decided_at: datetime | None
+    decision_reason: str
+
+
+class HearingList(msgspec.Struct):
+    items: list[HearingOut]
+
+
+class AnswerIn(msgspec.Struct):
+    answer: str = ""
+    document_ids: list[int] = msgspec.field(default_factory=list)
 
 
 class ResultOut(msgspec.Struct):
@@ -70,6 +133,10 @@ class ResultOut(msgspec.Struct):
     parent_responses: int
     confirmed_at: datetime | None
     breakdown: dict[str, Any]
+    status_label: str = ""
+    grade_reason: str = ""
+    decision_reason: str = ""
+    evidence_gaps: list[str] = msgspec.field(default_factory=list)
 
 
 class ResultList(msgspec.Struct):
@@ -84,6 +151,12 @@ class ConfirmIn(msgspec.Struct):
 
 class ConfirmAllOut(msgspec.Struct):
     confirmed: int
+
+
+class PlanOut(msgspec.Struct):
+    cycle_id: int
+    plan: dict[str, Any]
+    distribution: dict[str, Any]
 
 
 class Outcome(msgspec.Struct):
@@ -177,6 +250,8 @@ def cycle_out(row: dict[str, Any]) -> CycleOut:
         opened_at=row["opened_at"],
         closed_at=row["closed_at"],
         rubric=row["rubric"] or {},
+        closed_early=bool(row.get("closed_early")),
+        close_reason=row.get("close_reason") or "",
     )
 
 
@@ -205,6 +280,32 @@ def result_out(row: dict[str, Any]) -> ResultOut:
         parent_responses=row["parent_responses"],
         confirmed_at=row["confirmed_at"],
         breakdown=row["breakdown"] or {},
+        status_label=STATUS_LABELS.get(row["status"], row["status"]),
+        grade_reason=row.get("grade_reason") or "",
+        decision_reason=row.get("decision_reason") or "",
+        evidence_gaps=list((row["breakdown"] or {}).get("evidence_gaps") or []),
+    )
+
+
+def hearing_out(row: dict[str, Any]) -> HearingOut:
+    """The API shape of a hearing (the same for the provider and the bureau)."""
+    return HearingOut(
+        id=row["id"],
+        cycle_id=row["cycle"],
+        cycle_name=row["cycle_name"],
+        listing_id=row["listing"],
+        organisation_name=row["organisation_name"],
+        consequence=row["consequence"],
+        facts=row["facts"] or {},
+        sent_at=row["sent_at"],
+        answer_due=row["answer_due"],
+        stage=hearings.stage_label(row, timesource.local_today()),
+        answer=row["answer"],
+        answer_documents=[int(d) for d in row["answer_documents"] or []],
+        answered_at=row["answered_at"],
+        outcome=row["outcome"],
+        decided_at=row["decided_at"],
+        decision_reason=row["decision_reason"],
     )
 
 
@@ -322,10 +423,36 @@ class CycleController(Controller):
         return cycle_out(await cycles.staff_cycle(actor, cycle_id))
 
     @post("/cycles/{cycle_id:int}/close", operation_id="closeCycle", status_code=200)
-    async def close_cycle(self, actor: NamedDependency[Actor], cycle_id: FromPath[int]) -> CloseOut:
-        """Close the cycle and compute every listing's score, grade and consequence."""
-        summary = await cycles.close_cycle(actor, cycle_id)
-        return CloseOut(summary.cycle_id, summary.scored, summary.by_grade, summary.by_consequence)
+    async def close_cycle(
+        self,
+        actor: NamedDependency[Actor],
+        cycle_id: FromPath[int],
+        data: JSONBody[CloseIn | None] = None,
+    ) -> CloseOut:
+        """Close the cycle and compute every listing's result. Before its input deadlines
+        have passed, only with `early_reason` (see GET .../missing first)."""
+        summary = await cycles.close_cycle(actor, cycle_id, data.early_reason if data else "")
+        return CloseOut(
+            summary.cycle_id,
+            summary.scored,
+            summary.by_grade,
+            summary.by_consequence,
+            summary.sent_for_hearing,
+            summary.closed_early,
+        )
+
+    @get("/cycles/{cycle_id:int}/missing", operation_id="listMissingInputs")
+    async def list_missing(
+        self, actor: NamedDependency[Actor], cycle_id: FromPath[int]
+    ) -> MissingOut:
+        """The deadlines not passed yet and, per provider, the inputs still missing."""
+        cycle = await cycles.staff_cycle(actor, cycle_id)
+        rows = await deadlines.missing_inputs(cycle)
+        return MissingOut(
+            cycle_id,
+            deadlines.pending(cycle, timesource.local_today()),
+            [MissingItem(r["listing_id"], r["organisation_name"], r["missing"]) for r in rows],
+        )
 
     @get("/cycles/{cycle_id:int}/results", operation_id="listResults")
     async def list_results(
@@ -348,18 +475,99 @@ class CycleController(Controller):
         listing_id: FromPath[int],
         data: JSONBody[ConfirmIn],
     ) -> ResultOut:
-        """A reviewer confirms (or adjusts with a reason); the consequence's transitions fire."""
-        row = await cycles.confirm_result(
+        """A reviewer confirms (or adjusts with a reason). An adverse result is first sent to
+        the provider to be heard (status `provisional`); after the answer or the deadline,
+        confirming it decides it, with a reason that answers the provider."""
+        decision = await decisions.confirm_result(
             actor, cycle_id, listing_id, score=data.score, reason=data.reason
         )
-        return result_out(row)
+        return result_out(decision.result)
+
+    @post(
+        "/cycles/{cycle_id:int}/results/{listing_id:int}/grade",
+        operation_id="gradeResult",
+        status_code=200,
+    )
+    async def grade_result(
+        self,
+        actor: NamedDependency[Actor],
+        cycle_id: FromPath[int],
+        listing_id: FromPath[int],
+        data: JSONBody[GradeIn],
+    ) -> ResultOut:
+        """Manual grading of a result the evidence could not carry, with a reason."""
+        decision = await decisions.grade_manually(
+            actor,
+            cycle_id,
+            listing_id,
+            grade=data.grade,
+            reason=data.reason,
+            rectification=data.rectification,
+        )
+        return result_out(decision.result)
+
+    @get("/cycles/{cycle_id:int}/results/{listing_id:int}/hearings", operation_id="resultHearings")
+    async def result_hearings(
+        self, actor: NamedDependency[Actor], cycle_id: FromPath[int], listing_id: FromPath[int]
+    ) -> HearingList:
+        """Every hearing of a result: what was sent, the provider's answer, the decision."""
+        await cycles.staff_cycle(actor, cycle_id)
+        result = await cycles.result_row(cycle_id, listing_id)
+        rows = await hearings.hearings_of_result(result["id"])
+        return HearingList([hearing_out(r) for r in rows])
+
+    @get("/cycles/{cycle_id:int}/confirm-plan", operation_id="confirmPlan")
+    async def confirm_plan(self, actor: NamedDependency[Actor], cycle_id: FromPath[int]) -> PlanOut:
+        """What confirming all at once would do: counts per consequence, the exits by name,
+        what it skips; and the cycle's grade distribution."""
+        cycle = await cycles.staff_cycle(actor, cycle_id)
+        plan = await decisions.batch_plan(actor, cycle_id)
+        rows = await cycles.cycle_results(actor, cycle_id)
+        policy = await district_policy(cycle["district"])
+        spread = distribution(rows, policy["evaluation"]["excellent_share_warning"])
+        return PlanOut(cycle_id, plan.as_dict(), spread)
 
     @post("/cycles/{cycle_id:int}/confirm", operation_id="confirmAll", status_code=200)
     async def confirm_all(
-        self, actor: NamedDependency[Actor], cycle_id: FromPath[int]
+        self,
+        actor: NamedDependency[Actor],
+        cycle_id: FromPath[int],
+        data: JSONBody[BatchIn | None] = None,
     ) -> ConfirmAllOut:
-        """Confirm every result still waiting, as computed."""
-        return ConfirmAllOut(await cycles.confirm_all(actor, cycle_id))
+        """Confirm the results GET .../confirm-plan listed: send back its `listing_ids`."""
+        expected = data.listing_ids if data else None
+        if expected is None:
+            raise Refused(
+                "请先查看将要确认的结果",
+                [
+                    Refusal(
+                        "listing_ids",
+                        "required",
+                        "批量确认前请先查看确认清单（confirm-plan），并提交其中的listing_ids",
+                    )
+                ],
+            )
+        return ConfirmAllOut(await decisions.confirm_batch(actor, cycle_id, expected))
+
+    @get("/hearings", operation_id="myHearings")
+    async def my_hearings(self, actor: NamedDependency[Actor]) -> HearingList:
+        """The provider's provisional results and their hearings, newest first."""
+        return HearingList([hearing_out(r) for r in await hearings.provider_hearings(actor)])
+
+    @get("/hearings/{hearing_id:int}", operation_id="getHearing")
+    async def get_hearing(
+        self, actor: NamedDependency[Actor], hearing_id: FromPath[int]
+    ) -> HearingOut:
+        """One of the provider's hearings."""
+        return hearing_out(await hearings.hearing_for_provider(actor, hearing_id))
+
+    @post("/hearings/{hearing_id:int}/answer", operation_id="answerHearing", status_code=200)
+    async def answer_hearing(
+        self, actor: NamedDependency[Actor], hearing_id: FromPath[int], data: JSONBody[AnswerIn]
+    ) -> HearingOut:
+        """The provider's written statement and defence (陈述、申辩), before the deadline."""
+        row = await hearings.answer_hearing(actor, hearing_id, data.answer, data.document_ids)
+        return hearing_out(row)
 
     @get("/cycles/{cycle_id:int}/feedback", operation_id="listFeedback")
     async def list_feedback(

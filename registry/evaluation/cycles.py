@@ -1,7 +1,7 @@
-"""Evaluation cycles: open (snapshot the rubric), close (score everyone), confirm (consequences).
+"""Evaluation cycles: open (snapshot the rubric), close (score everyone), read the results.
 
-Confirmation is where the lifecycle moves: each confirmed result fires the engine's
-transitions for its consequence, in the same transaction as the result and its audit event.
+Deciding the results (manual grading, the provider's hearing, confirmation and what fires)
+is registry.evaluation.decisions.
 """
 
 from __future__ import annotations
@@ -10,33 +10,24 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from registry.access.scope import RecordKind, visible
 from registry.db import insert_rows, write_transaction
+from registry.evaluation import deadlines
 from registry.evaluation.gather import evaluated_listings, gather_inputs
+from registry.evaluation.hearings import open_hearings
 from registry.evaluation.rubrics import district_row, is_district_staff, rubric_in_force
-from registry.public import projection
-from registry.tables import CycleStatus, EvaluationCycle, EvaluationResult, Listing, ResultStatus
-from workflows import audit, engine, timesource
+from registry.tables import CycleStatus, EvaluationCycle, EvaluationResult, ResultStatus
+from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import Forbidden, NotFound, Refused
-from workflows.scoring import (
-    GRADE_LABELS,
-    Consequence,
-    Evaluation,
-    Inputs,
-    cents,
-    consequence_for,
-    evaluate,
-    grade_of,
-)
-from workflows.states import ExitReason, Role, State
-from workflows.transitions import ON_WHITELIST
+from workflows.scoring import Consequence, Evaluation, Inputs, evaluate
+from workflows.states import Role
 
 CYCLE_NAME_MAX = 64
+CLOSE_REASON_MAX = 1000
 TERM_MAX = 32
 
 
@@ -55,7 +46,7 @@ def _key(cycle_id: int, listing_id: int) -> str:
     return f"{cycle_id}:{listing_id}"
 
 
-def _staff_role(actor: Actor, district_id: int, *roles: Role) -> Role:
+def staff_role(actor: Actor, district_id: int, *roles: Role) -> Role:
     for grant in actor.grants:
         if grant.role == Role.city and Role.city in roles:
             return Role.city
@@ -120,7 +111,7 @@ def _cycle_problems(data: CycleIn) -> list[Refusal]:
 async def open_cycle(actor: Actor, district_code: str, data: CycleIn) -> dict[str, Any]:
     """Open a district's cycle with a snapshot of the rubric in force; one open cycle at a time."""
     district = await district_row(district_code)
-    role = _staff_role(actor, district["id"], Role.reviewer, Role.approver, Role.city)
+    role = staff_role(actor, district["id"], Role.reviewer, Role.approver, Role.city)
     problems = _cycle_problems(data)
     if problems:
         raise Refused("；".join(p.message for p in problems), problems)
@@ -216,7 +207,7 @@ def _result_values(
         json.dumps(breakdown, ensure_ascii=False),
         evaluation.school_responses,
         evaluation.parent_responses,
-        ResultStatus.computed.value,
+        (ResultStatus.manual if evaluation.needs_manual_grading else ResultStatus.computed).value,
         False,
         "",
     )
@@ -228,12 +219,33 @@ class CloseSummary:
     scored: int
     by_grade: dict[str, int]
     by_consequence: dict[str, int]
+    sent_for_hearing: int = 0
+    closed_early: bool = False
 
 
-async def close_cycle(actor: Actor, cycle_id: int) -> CloseSummary:
-    """Close an open cycle: compute and store every listing's result (to be confirmed)."""
+async def close_cycle(actor: Actor, cycle_id: int, early_reason: str = "") -> CloseSummary:
+    """Close an open cycle: compute and store every listing's result.
+
+    Only after every input deadline has passed; before that, only with a reason (closing
+    early), which the audit log keeps with what was still missing. Results that need manual
+    grading wait for it; adverse ones are sent to their providers to be heard first.
+    """
     cycle = await staff_cycle(actor, cycle_id)
-    role = _staff_role(actor, cycle["district"], Role.reviewer, Role.approver, Role.city)
+    role = staff_role(actor, cycle["district"], Role.reviewer, Role.approver, Role.city)
+    not_passed = deadlines.pending(cycle, timesource.local_today())
+    reason = (early_reason or "").strip()
+    if not_passed and not reason:
+        message = (
+            "输入截止日期未到，不能结束评估周期："
+            + "；".join(not_passed)
+            + "。如确需提前结束，请填写提前结束的理由（记入审计日志）"
+        )
+        raise Refused(message, [Refusal("early_reason", "deadlines_not_passed", message)])
+    if len(reason) > CLOSE_REASON_MAX:
+        message = f"提前结束的理由不能超过{CLOSE_REASON_MAX}字"
+        raise Refused(message, [Refusal("early_reason", "too_long", message)])
+    early = bool(not_passed)
+    missing = await deadlines.missing_inputs(cycle) if early else []
     async with write_transaction(EvaluationCycle._meta.db):
         # Claim the close first: on PostgreSQL a second close waits on this row's lock, then
         # finds it closed (a re-read alone let both score the cycle, and the second insert of
@@ -244,6 +256,8 @@ async def close_cycle(actor: Actor, cycle_id: int) -> CloseSummary:
                     EvaluationCycle.status: CycleStatus.closed.value,
                     EvaluationCycle.closed_by: actor.user_id,
                     EvaluationCycle.closed_at: timesource.now(),
+                    EvaluationCycle.closed_early: early,
+                    EvaluationCycle.close_reason: reason if early else "",
                 }
             )
             .where(
@@ -267,11 +281,31 @@ async def close_cycle(actor: Actor, cycle_id: int) -> CloseSummary:
             by_consequence[ev.consequence.value] = by_consequence.get(ev.consequence.value, 0) + 1
         await audit.record(
             actor,
-            action="cycle.closed",
+            action="cycle.closed_early" if early else "cycle.closed",
             role=role.value,
-            payload={"cycle": cycle_id, "scored": len(rows), "by_consequence": by_consequence},
+            reason=reason if early else "",
+            payload={
+                "cycle": cycle_id,
+                "scored": len(rows),
+                "by_consequence": by_consequence,
+                "deadlines_not_passed": not_passed,
+                "providers_missing_inputs": len(missing),
+                "missing": missing[:200],
+            },
         )
-    return CloseSummary(cycle_id, len(rows), by_grade, by_consequence)
+        adverse = await (
+            EvaluationResult.select(*EvaluationResult._meta.columns)
+            .where(
+                (EvaluationResult.cycle == cycle_id)
+                & EvaluationResult.consequence.is_in(
+                    [Consequence.rectification.value, Consequence.exit.value]
+                )
+            )
+            .order_by(EvaluationResult.listing)
+            .output(load_json=True)
+        )
+        sent = await open_hearings(actor, cycle, adverse)
+    return CloseSummary(cycle_id, len(rows), by_grade, by_consequence, sent, early)
 
 
 RESULT_COLUMNS = (
@@ -307,137 +341,3 @@ async def result_row(cycle_id: int, listing_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound("该机构在本评估周期没有评估结果")
     return row
-
-
-def _adjusted(
-    cycle: Mapping[str, Any], result: Mapping[str, Any], score: object, reason: str
-) -> dict[str, Any]:
-    """The columns an adjusted score changes (grade and consequence follow the rubric)."""
-    if not reason.strip():
-        raise Refused(
-            "调整得分须说明理由", [Refusal("reason", "required", "调整得分时请填写调整理由")]
-        )
-    try:
-        value = cents(Decimal(str(score)))
-    except (InvalidOperation, ValueError):
-        value = Decimal(-1)
-    if not Decimal(0) <= value <= Decimal(100):
-        raise Refused(
-            "调整后的得分应在0到100之间",
-            [Refusal("score", "range", "调整后的得分应为0到100之间的数字，最多两位小数")],
-        )
-    rubric = cycle["rubric"]
-    breakdown = result["breakdown"] or {}
-    vetoes = tuple(
-        (ExitReason(v["exit_reason"]), str(v["text"])) for v in breakdown.get("vetoes", ())
-    )
-    grade = grade_of(value, rubric["grades"])
-    consequence, exit_reason, _ = consequence_for(
-        rubric, value, grade, vetoes, bool(breakdown.get("rectified_last_cycle"))
-    )
-    return {
-        "score_centi": int(value * 100),
-        "grade": grade,
-        "consequence": consequence.value,
-        "exit_reason": exit_reason.value if exit_reason else None,
-        "adjusted": True,
-        "adjust_reason": reason.strip(),
-    }
-
-
-def _plan(consequence: Consequence, state: State) -> list[str]:
-    """The engine transitions a confirmed consequence fires from the listing's state now."""
-    if consequence == Consequence.exit:
-        return ["fail_evaluation"] if state in ON_WHITELIST | {State.suspended} else []
-    if consequence == Consequence.rectification:
-        return ["put_under_rectification"] if state == State.listed else []
-    if consequence == Consequence.renew:
-        if state == State.under_rectification:
-            return ["close_rectification", "renew"]
-        return ["renew"] if state == State.listed else []
-    return []
-
-
-async def confirm_result(
-    actor: Actor,
-    cycle_id: int,
-    listing_id: int,
-    *,
-    score: object = None,
-    reason: str = "",
-) -> dict[str, Any]:
-    """A reviewer confirms one result (optionally adjusting its score); its consequence fires."""
-    cycle = await staff_cycle(actor, cycle_id)
-    _staff_role(actor, cycle["district"], Role.reviewer)
-    async with write_transaction(EvaluationResult._meta.db):
-        result = await result_row(cycle_id, listing_id)
-        if result["status"] == ResultStatus.confirmed.value:
-            raise Refused(
-                "该评估结果已确认",
-                [Refusal("status", "confirmed", "该评估结果已经确认，不能再次确认")],
-            )
-        changes: dict[str, Any] = {}
-        if score is not None and str(score).strip() != "":
-            changes = _adjusted(cycle, result, score, reason)
-        now = timesource.now()
-        final = {**result, **changes}
-        await EvaluationResult.update(
-            {
-                **{getattr(EvaluationResult, k): v for k, v in changes.items()},
-                EvaluationResult.status: ResultStatus.confirmed.value,
-                EvaluationResult.confirmed_by: actor.user_id,
-                EvaluationResult.confirmed_at: now,
-            }
-        ).where(EvaluationResult.id == result["id"])
-        listing = await Listing.select(Listing.state).where(Listing.id == listing_id).first()
-        consequence = Consequence(final["consequence"])
-        grade_label = GRADE_LABELS.get(final["grade"] or "", "未评定")
-        score_text = "—" if final["score_centi"] is None else f"{final['score_centi'] / 100:.2f}"
-        await audit.record(
-            actor,
-            action="evaluation.confirmed",
-            role=Role.reviewer.value,
-            listing=listing_id,
-            reason=final["adjust_reason"] if final["adjusted"] else "",
-            payload={
-                "cycle": cycle_id,
-                "cycle_name": cycle["name"],
-                "score": score_text,
-                "grade": grade_label if final["grade"] else None,
-                "grade_code": final["grade"],
-                "consequence": consequence.value,
-                "adjusted": bool(final["adjusted"]),
-            },
-        )
-        explanation = (final["breakdown"] or {}).get("explanation", "")
-        message = (
-            f"{cycle['name']}评估结果：得分{score_text}，等级{grade_label}，{consequence.label}"
-        )
-        plan = _plan(consequence, State(listing["state"]))
-        for action in plan:
-            params = {"exit_reason": final["exit_reason"]} if action == "fail_evaluation" else {}
-            await engine.fire(
-                listing_id,
-                action,
-                actor,
-                reason=f"{cycle['name']}评估：{explanation}" if explanation else cycle["name"],
-                message=message,
-                params=params,
-            )
-        if not plan:
-            # The public grade changed with no transition to carry it (e.g. a suspended
-            # listing): the engine's own refresh, as a fired transition would have run it.
-            await projection.refresh(listing_id)
-    return await result_row(cycle_id, listing_id)
-
-
-async def confirm_all(actor: Actor, cycle_id: int) -> int:
-    """Confirm every result still waiting, as computed; returns how many."""
-    await staff_cycle(actor, cycle_id)
-    waiting = await EvaluationResult.select(EvaluationResult.listing).where(
-        (EvaluationResult.cycle == cycle_id)
-        & (EvaluationResult.status == ResultStatus.computed.value)
-    )
-    for row in waiting:
-        await confirm_result(actor, cycle_id, row["listing"])
-    return len(waiting)

@@ -25,6 +25,7 @@ from registry.tables import (
     SchoolFeedback,
     SelfReport,
 )
+from workflows import timesource
 from workflows.scoring import Consequence, Inputs, SelfReportStatus, Tally
 from workflows.states import State
 
@@ -141,6 +142,7 @@ async def gather_inputs(
         ).where(SelfReport.cycle == cycle["id"])
     }
     rectified = await _previous_rectifications(cycle)
+    today = timesource.local_today()
 
     result = {}
     for listing in listings:
@@ -156,6 +158,7 @@ async def gather_inputs(
             inspection=inspection["score"] if inspection else None,
             inspection_fee_violation=bool(inspection and inspection["fee_violation"]),
             self_report=reports.get(lid),
+            self_report_overdue=lid not in reports and today > cycle["self_report_due"],
             rectified_last_cycle=(
                 lid in rectified or listing["state"] == State.under_rectification.value
             ),

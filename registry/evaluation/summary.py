@@ -16,7 +16,12 @@ from registry.tables import EvaluationCycle, EvaluationResult, ResultStatus
 from workflows.engine import NotFound
 from workflows.states import exit_reason_label
 
-STATUS_LABELS = {ResultStatus.computed.value: "待确认", ResultStatus.confirmed.value: "已确认"}
+STATUS_LABELS = {
+    ResultStatus.computed.value: "待确认",
+    ResultStatus.manual.value: "待人工评定",
+    ResultStatus.provisional.value: "已告知机构，待陈述申辩或复核决定",
+    ResultStatus.confirmed.value: "已确认",
+}
 LEADING = ("编号", "机构名称")
 TRAILING = ("得分", "等级", "处理结果", "退出原因",
             "学校评价份数", "家长问卷份数", "状态", "调整说明")  # fmt: skip

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from registry.evaluation import cycles
+from registry.evaluation import cycles, decisions
 from registry.pages.common import redirect, render
 from registry.pages.evaluation.common import (
     DONE_MESSAGES,
@@ -142,12 +142,12 @@ async def confirm_result(
                 "请填写调整后的得分",
                 [Refusal("score", "required", "请填写调整后的得分（0到100）")],
             )
-        await cycles.confirm_result(
+        await decisions.confirm_result(
             actor,
             cycle_id,
             listing_id,
             score=typed["score"] if adjust else None,
-            reason=typed["reason"] if adjust else "",
+            reason=typed["reason"],
         )
     except TransitionError as error:
         if isinstance(error, NotFound):
@@ -174,7 +174,8 @@ async def confirm_all(
 ) -> Template | Redirect:
     """Confirm every result still waiting, as computed."""
     try:
-        await cycles.confirm_all(actor, cycle_id)
+        plan = await decisions.batch_plan(actor, cycle_id)
+        await decisions.confirm_batch(actor, cycle_id, [r["listing"] for r in plan.included])
     except TransitionError as error:
         if isinstance(error, NotFound):
             raise
