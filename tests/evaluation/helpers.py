@@ -1,12 +1,20 @@
-"""Building evaluation scenes: listed providers, engagements and an open cycle."""
+"""Building evaluation scenes: listed providers, engagements and an open cycle.
+
+The cycle's timeline around the suite's NOW (Monday 2026-11-16): inputs are given at NOW,
+self-reports are due on 2026-11-20 and the cycle ends on 2026-11-30, so a test closes it at
+CLOSE_AT (Tuesday 2026-12-01), when every deadline has passed. A provisional result sent then
+may be answered until 2026-12-08 (five working days); a test decides it at DECIDE_AT.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from registry.tables import Engagement, Organisation
 from tests.cast import CAST, HEPING, T0
-from tests.factories import new_listing
+from tests.factories import at, new_listing
 from workflows import engine, timesource
 from workflows.actors import system_actor
 
@@ -15,9 +23,27 @@ CYCLE = {
     "name": "2026年秋季学期",
     "term": TERM,
     "starts_on": "2026-09-01",
-    "ends_on": "2027-01-20",
-    "self_report_due": "2030-12-31",
+    "ends_on": "2026-11-30",
+    "self_report_due": "2026-11-20",
 }
+CLOSE_AT = at("2026-12-01T10:00:00")  # every input deadline has passed
+ANSWER_DUE = "2026-12-08"  # the fifth working day after CLOSE_AT
+DECIDE_AT = at("2026-12-09T10:00:00")  # the answer window has closed
+EARLY = {"early_reason": "区教育局统一安排提前结束本学期评估"}
+
+
+@contextmanager
+def after_deadlines() -> Iterator[None]:
+    """The rest of the block happens on CLOSE_AT, after the cycle's input deadlines."""
+    with timesource.frozen(CLOSE_AT):
+        yield
+
+
+@contextmanager
+def after_answers() -> Iterator[None]:
+    """The rest of the block happens on DECIDE_AT, when the providers' answer window is over."""
+    with timesource.frozen(DECIDE_AT):
+        yield
 FULL_MARKS = {
     "teaching_quality": 95,
     "punctuality": 95,
