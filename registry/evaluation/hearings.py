@@ -16,7 +16,7 @@ from typing import Any
 
 from registry.applications.inbox import zh
 from registry.db import insert_rows, write_transaction
-from registry.tables import Document, EvaluationResult, Hearing, Listing, ResultStatus
+from registry.tables import Document, EvaluationResult, Hearing, ResultStatus
 from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
@@ -305,8 +305,3 @@ async def answer_hearing(
             },
         )
     return await hearing_for_provider(actor, hearing_id)
-
-
-async def listing_organisation(listing_id: int) -> int | None:
-    row = await Listing.select(Listing.organisation).where(Listing.id == listing_id).first()
-    return None if row is None else int(row["organisation"])

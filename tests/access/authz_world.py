@@ -44,16 +44,20 @@ from registry.tables import (
     District,
     Document,
     EvaluationCycle,
+    EvaluationResult,
+    Hearing,
     Inspection,
     Listing,
     Membership,
     Organisation,
+    ResultStatus,
     Rubric,
     School,
     SchoolFeedback,
     SelfReport,
     WhitelistEntry,
 )
+from schemas import city_default_rubric
 from tests.access.authz_matrix import ACTORS, PDF, SELF_REPORT
 from tests.access.world import build_world
 from tests.access.world_copies import (
@@ -209,7 +213,7 @@ async def _disposable() -> dict[str, Any]:
     }
 
 
-async def _cycles() -> dict[str, int]:
+async def _cycles(listings: Mapping[str, int]) -> dict[str, int]:
     """The world's cycles (with results) closed, and an open one in 和平区 taking inputs."""
     found = {}
     for key, code in (("heping", HEPING), ("binhai", "120116")):
@@ -236,6 +240,57 @@ async def _cycles() -> dict[str, int]:
         ),
     )
     found["cycle.heping_open"] = opened["id"]
+    found.update(await _heard_cycle(listings))
+    return found
+
+
+async def _heard_cycle(listings: Mapping[str, int]) -> dict[str, int]:
+    """A closed 和平区 cycle whose result for A was sent to the provider to be heard (the
+    window still open) and whose result for E waits for manual grading."""
+    rows = await EvaluationCycle.insert(
+        EvaluationCycle(
+            district=CAST.districts[HEPING],
+            name="2026年夏季学期",
+            term="2025-2026学年第二学期",
+            starts_on=date(2026, 3, 1),
+            ends_on=date(2026, 7, 10),
+            self_report_due=date(2026, 6, 30),
+            status=CycleStatus.closed.value,
+            rubric=city_default_rubric(),
+            closed_at=T0,
+        )
+    ).returning(EvaluationCycle.id)
+    cycle_id = int(rows[0]["id"])
+    found = {"cycle.heping_heard": cycle_id}
+    for name, status, consequence in (
+        ("A", ResultStatus.provisional, "rectification"),
+        ("E", ResultStatus.manual, "none"),
+    ):
+        listing_id = listings[name]
+        result = await EvaluationResult.insert(
+            EvaluationResult(
+                key=f"{cycle_id}:{listing_id}",
+                cycle=cycle_id,
+                listing=listing_id,
+                score_centi=6500 if name == "A" else None,
+                grade="pass" if name == "A" else None,
+                consequence=consequence,
+                status=status.value,
+            )
+        ).returning(EvaluationResult.id)
+        if name == "A":
+            hearing = await Hearing.insert(
+                Hearing(
+                    result=result[0]["id"],
+                    cycle=cycle_id,
+                    listing=listing_id,
+                    consequence=consequence,
+                    facts={"cycle_name": "2026年夏季学期", "consequence_label": "责令整改"},
+                    sent_at=T0,
+                    answer_due=date(2030, 12, 31),
+                )
+            ).returning(Hearing.id)
+            found["hearing.A"] = int(hearing[0]["id"])
     return found
 
 
@@ -275,7 +330,7 @@ async def _references() -> dict[str, Any]:
     ):
         refs.update({f"{kind}.{name}": record for name, record in records.items()})
     await _store_documents(world.documents)
-    refs.update(await _cycles())
+    refs.update(await _cycles(world.listings))
     refs["engagement.A2"] = await engagement(
         world.listings["A"], courses=["少儿篮球提高班"], students=40
     )

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from registry.tables import Engagement, Organisation
+from registry.tables import Engagement, Organisation, School, SchoolFeedback, SelfReport
 from tests.cast import CAST, HEPING, T0
 from tests.factories import at, new_listing
 from workflows import engine, timesource
@@ -44,6 +44,8 @@ def after_answers() -> Iterator[None]:
     """The rest of the block happens on DECIDE_AT, when the providers' answer window is over."""
     with timesource.frozen(DECIDE_AT):
         yield
+
+
 FULL_MARKS = {
     "teaching_quality": 95,
     "punctuality": 95,
@@ -70,10 +72,12 @@ async def listed_provider(name: str, district: str = HEPING) -> int:
     return listing_id
 
 
-async def engagement(listing_id: int, school: str = "heping_primary", **changes: Any) -> int:
-    """An engagement of the listing by a cast school."""
+async def engagement(
+    listing_id: int, school: str = "heping_primary", school_id: int | None = None, **changes: Any
+) -> int:
+    """An engagement of the listing by a cast school (or the school `school_id`)."""
     values: dict[str, Any] = {
-        "school": CAST.schools[school],
+        "school": school_id or CAST.schools[school],
         "listing": listing_id,
         "courses": ["少儿篮球"],
         "term": TERM,
@@ -96,6 +100,49 @@ def feedback(
         keys = ("very_satisfied", "satisfied", "neutral", "dissatisfied")
         body["tallies"] = dict(zip(keys, tallies, strict=True))
     return body
+
+
+async def rated_by_more_schools(
+    cycle_id: int, listing_id: int, count: int, scores: dict[str, int], tallies: tuple[int, ...]
+) -> None:
+    """Feedback from `count` further schools of the district (the cast has one per district),
+    stored as a school's own feedback is: one row per engagement."""
+    keys = ("very_satisfied", "satisfied", "neutral", "dissatisfied")
+    for index in range(count):
+        rows = await School.insert(
+            School(
+                name=f"天津市和平区第{index + 2}实验小学",
+                district=CAST.districts[HEPING],
+                level="primary",
+            )
+        ).returning(School.id)
+        school_id = int(rows[0]["id"])
+        engagement_id = await engagement(listing_id, school_id=school_id)
+        await SchoolFeedback.insert(
+            SchoolFeedback(
+                key=f"{cycle_id}:{engagement_id}",
+                cycle=cycle_id,
+                engagement=engagement_id,
+                listing=listing_id,
+                school=school_id,
+                scores=scores,
+                **dict(zip(keys, tallies, strict=True)),
+            )
+        )
+
+
+async def self_report_on_time(cycle_id: int, listing_id: int) -> None:
+    """A complete self-report submitted now (for providers the cast has no user for)."""
+    await SelfReport.insert(
+        SelfReport(
+            key=f"{cycle_id}:{listing_id}",
+            cycle=cycle_id,
+            listing=listing_id,
+            body=SELF_REPORT,
+            complete=True,
+            submitted_at=timesource.now(),
+        )
+    )
 
 
 def today_iso() -> str:

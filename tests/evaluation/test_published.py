@@ -10,7 +10,7 @@ from registry.pages.filters import zh_date
 from registry.tables import EvaluationResult
 from tests.api.conftest import Client, Login, login  # noqa: F401  (the fixture)
 from tests.cast import CAST, HEPING, listing_in
-from tests.evaluation.helpers import CYCLE, SELF_REPORT, engagement
+from tests.evaluation.helpers import CYCLE, SELF_REPORT, after_deadlines, engagement
 from workflows import timesource
 from workflows.states import State
 
@@ -39,14 +39,15 @@ async def test_a_grade_is_public_only_once_confirmed_with_its_sample(
         await login("provider"),
     )
     cycle = await open_cycle(reviewer)
+    # One school and ten parents carry a 合格 (not more: 良好 needs two schools).
     scores = {
-        "scores.teaching_quality": "95",
-        "scores.punctuality": "95",
-        "scores.safety_management": "95",
-        "scores.communication": "95",
-        "tallies.very_satisfied": "6",
-        "tallies.satisfied": "3",
-        "tallies.neutral": "1",
+        "scores.teaching_quality": "70",
+        "scores.punctuality": "70",
+        "scores.safety_management": "70",
+        "scores.communication": "70",
+        "tallies.very_satisfied": "2",
+        "tallies.satisfied": "6",
+        "tallies.neutral": "2",
         "tallies.dissatisfied": "0",
     }
     url = f"/school/evaluation/{cycle}/engagements/{engaged}"
@@ -54,6 +55,21 @@ async def test_a_grade_is_public_only_once_confirmed_with_its_sample(
     own = f"/api/v1/cycles/{cycle}/self-report/{listing_id}"
     report = await provider.put(own, json=SELF_REPORT)
     assert report.status_code == 200, report.text
+    with after_deadlines():
+        await published_after_close(login, anonymous, cycle, listing_id)
+
+
+async def published_after_close(
+    login: Login,  # noqa: F811
+    anonymous: httpx.AsyncClient,
+    cycle: int,
+    listing_id: int,
+) -> None:
+    reviewer, school, provider = (
+        await login("reviewer"),
+        await login("school"),
+        await login("provider"),
+    )
     assert (await reviewer.post(f"/api/v1/cycles/{cycle}/close")).status_code == 200
 
     # Computed but not confirmed: it can still change, so nobody outside the bureau sees it.
@@ -63,7 +79,9 @@ async def test_a_grade_is_public_only_once_confirmed_with_its_sample(
     assert "暂无已确认的评估结果" in mine.text and "report.pdf" not in mine.text
     assert "合作机构暂无已确认的评估结果" in (await school.get("/school/evaluation")).text
 
-    confirmed = await reviewer.post(f"/api/v1/cycles/{cycle}/confirm")
+    confirmed = await reviewer.post(
+        f"/api/v1/cycles/{cycle}/confirm", json={"listing_ids": [listing_id]}
+    )
     assert confirmed.status_code == 200, confirmed.text
     result = (await reviewer.get(f"/api/v1/cycles/{cycle}/results")).json()["items"][0]
     label, day = result["grade_label"], zh_date(timesource.now())

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from registry.evaluation.summary import evaluation_summary_xlsx
+from schemas import city_default_rubric
 from tests.api.conftest import Login, login  # noqa: F401  (the fixture, for this module)
 from tests.cast import BINHAI, listing_in
 from tests.documents.test_evaluation_report import (
@@ -24,7 +25,17 @@ from workflows.engine import NotFound
 from workflows.scoring import Inputs, SelfReportStatus, Tally
 from workflows.states import State
 
-ITEM_LABELS = ["学校评价", "家长满意度", "现场检查", "自查报告", "投诉查实", "安全事故"]
+ITEM_LABELS = [
+    "学校评价",
+    "家长满意度",
+    "现场检查",
+    "自查报告",
+    "未提交自查报告",
+    "投诉查实",
+    "安全事故",
+]
+ITEM_KEYS = [item["key"] for item in city_default_rubric()["items"]]
+REST = 2 + len(ITEM_LABELS)
 HEADER = ["编号", "机构名称", *ITEM_LABELS, "得分", "等级", "处理结果", "退出原因",
           "学校评价份数", "家长问卷份数", "状态", "调整说明"]  # fmt: skip
 ADJUSTED = {
@@ -71,12 +82,13 @@ async def test_summary_has_one_row_per_result_with_the_points(login: Login) -> N
     mine, other = by_name[ORGANISATION], by_name[OTHER]
     assert mine[0] == f"120101-{first:06d}" and other[0] == f"120101-{second:06d}"
     for row, ev in ((mine, good), (other, low)):
-        items = row[2 : 2 + len(ITEM_LABELS)]
-        assert all(isinstance(v, int | float) for v in items), items
-        assert [Decimal(str(v)).quantize(Decimal("0.01")) for v in items] == [
-            line.points for line in ev.lines
-        ]
-    rest = dict(zip(HEADER[8:], mine[8:], strict=True))
+        items = row[2:REST]
+        points = {line.key: line.points for line in ev.lines}
+        # An unscored item (or a deduction that does not apply) is an empty cell, not a zero.
+        assert [
+            None if v is None else Decimal(str(v)).quantize(Decimal("0.01")) for v in items
+        ] == [points.get(key) for key in ITEM_KEYS]
+    rest = dict(zip(HEADER[REST:], mine[REST:], strict=True))
     assert good.score is not None and Decimal(str(rest["得分"])) == good.score
     assert rest == {
         "得分": rest["得分"],
@@ -88,11 +100,11 @@ async def test_summary_has_one_row_per_result_with_the_points(login: Login) -> N
         "状态": "已确认",
         "调整说明": None,
     }
-    rest = dict(zip(HEADER[8:], other[8:], strict=True))
+    rest = dict(zip(HEADER[REST:], other[REST:], strict=True))
     assert rest["得分"] == 71.5 and rest["等级"] == "合格" and rest["处理结果"] == "合格续期"
     assert rest["状态"] == "待确认" and rest["家长问卷份数"] == 12 and rest["学校评价份数"] == 0
     assert rest["调整说明"] == f"系统计算得分{low.score}；问卷重复提交，复核调整"
-    assert sheet.cell(row=2, column=9).number_format == "0.00"
+    assert sheet.cell(row=2, column=REST + 1).number_format == "0.00"
 
 
 async def test_summary_for_district_staff_and_the_city_only(login: Login) -> None:  # noqa: F811
