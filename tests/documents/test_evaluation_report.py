@@ -255,5 +255,7 @@ async def test_a_result_without_data_is_left_to_the_reviewer(db: object) -> None
     assert ev.score is None
     html = report_html(await evaluation_report(cycle_id, listing_id))
     assert "未评定" in html and "暂不处理（需人工评定）" in html
-    assert "无合作学校评价" in html and "未提交自查报告，按0分计" in html
+    # Missing inputs are unscored, never zero.
+    assert "无合作学校评价，本项不计分" in html and "未提交自查报告，本项不计分" in html
+    assert "按0分计" not in html
     assert "待评审确认" in html

@@ -7,7 +7,7 @@ from typing import Any
 from registry.tables import SchoolFeedback, SelfReport
 from tests.api.conftest import Client, Login, login  # noqa: F401  (the fixture)
 from tests.cast import HEPING, listing_in
-from tests.evaluation.helpers import CYCLE, SELF_REPORT, engagement, listed_provider
+from tests.evaluation.helpers import CYCLE, EARLY, SELF_REPORT, engagement, listed_provider
 from workflows.states import State
 
 PROVIDER_NAME = "天津市和平区启航体育培训中心"
@@ -137,7 +137,8 @@ async def test_the_form_is_read_only_after_the_cycle_closes(login: Login) -> Non
     school = await login("school")
     url = f"/school/evaluation/{cycle}/engagements/{engaged}"
     assert (await school.post(url, data=feedback_form())).status_code == 303
-    assert (await reviewer.post(f"/api/v1/cycles/{cycle}/close")).status_code == 200
+    closed = await reviewer.post(f"/api/v1/cycles/{cycle}/close", json=EARLY)
+    assert closed.status_code == 200, closed.text
     page = await school.get(url)
     assert page.status_code == 200
     assert "已结束，评价不能再修改" in page.text and "保存评价" not in page.text
@@ -158,7 +159,7 @@ async def test_provider_saves_an_incomplete_then_a_complete_self_report(
     assert '<a href="/provider/evaluation">评估与自查报告</a>' in dashboard.text
     page = await provider.get("/provider/evaluation")
     assert page.status_code == 200
-    assert "2026年秋季学期" in page.text and "2030年12月31日" in page.text
+    assert "2026年秋季学期" in page.text and "2026年11月20日" in page.text
     assert "尚未提交" in page.text and 'name="service_summary"' in page.text
     url = f"/provider/evaluation/{cycle}/self-report/{listing_id}"
 

@@ -28,6 +28,7 @@ from registry.tables import (
     Complaint,
     Engagement,
     EvaluationCycle,
+    Hearing,
     Incident,
     Listing,
     Membership,
@@ -94,6 +95,7 @@ async def _ids() -> dict[str, list[Any]]:
         "organisation_id": [r["organisation"] for r in organisations],
         "code": [verify_code(i) for i in public[:2]] + ["120101", "120116"],
         "document_id": [],
+        "hearing_id": [r["id"] for r in await Hearing.select(Hearing.id).limit(3)],
         "notice_district": [await _district_code(by_state[State.in_public_notice])],
     }
 
