@@ -40,6 +40,7 @@ from registry.pages import auth as auth_pages
 from registry.pages import bureau, bureau_actions, provider, verify
 from registry.pages import complaints as complaint_pages
 from registry.pages import evaluation_inputs as evaluation_input_pages
+from registry.pages import hearings as hearing_pages
 from registry.pages import imports as import_pages
 from registry.pages import incidents as incident_pages
 from registry.pages import notices as notice_pages
@@ -47,6 +48,7 @@ from registry.pages import providers as provider_pages
 from registry.pages import schools as school_pages
 from registry.pages import search as search_pages
 from registry.pages.common import STATIC, template_config
+from registry.pages.evaluation import confirm as evaluation_confirm_pages
 from registry.pages.evaluation import cycles as evaluation_cycle_pages
 from registry.pages.evaluation import results as evaluation_result_pages
 from registry.pages.evaluation import rubric as rubric_pages
@@ -199,8 +201,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *incident_pages.ROUTES,
             *evaluation_cycle_pages.ROUTES,
             *evaluation_result_pages.ROUTES,
+            *evaluation_confirm_pages.ROUTES,
             *rubric_pages.ROUTES,
             *evaluation_input_pages.ROUTES,
+            *hearing_pages.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC]),
             create_static_files_router(path=SWAGGER_STATIC, directories=[swagger_ui_path]),
             health,

@@ -30,7 +30,13 @@ from workflows.states import Role, State
 from workflows.timesource import local_today
 
 APPEAL_KIND = "appeal"
-UPLOAD_KINDS: dict[str, str] = {**DOCUMENT_KINDS, APPEAL_KIND: "复核申请材料"}
+# Evidence for a provider's statement and defence on a provisional evaluation result.
+HEARING_KIND = "hearing_answer"
+UPLOAD_KINDS: dict[str, str] = {
+    **DOCUMENT_KINDS,
+    APPEAL_KIND: "复核申请材料",
+    HEARING_KIND: "陈述申辩证明材料",
+}
 UPLOAD_STATES = frozenset({State.draft, State.needs_supplement})
 READER_ROLES = frozenset({Role.provider, Role.reviewer, Role.approver, Role.city})
 
@@ -152,6 +158,12 @@ async def upload(listing_id: int, actor: Actor, data: UploadIn) -> dict[str, Any
     if kind not in UPLOAD_KINDS:
         choices = "、".join(UPLOAD_KINDS.values())
         problems.append(Refusal("kind", "enum", f"请选择材料类型：{choices}"))
+    elif kind == HEARING_KIND:
+        # Imported here: the evaluation package reads documents too.
+        from registry.evaluation.hearings import answer_upload_refusal
+
+        if refusal := await answer_upload_refusal(listing_id):
+            raise Refused(refusal.message, [refusal])
     elif refusal := _may_change(listing, kind):
         raise Refused(refusal.message, [refusal])
     valid_from = _day(data.valid_from, "valid_from", "有效期起始日", problems)

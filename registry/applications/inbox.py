@@ -37,7 +37,14 @@ TITLES: dict[str, tuple[str, str | None, str]] = {
     "fail_evaluation": ("评估不合格，退出白名单", "banned_until", "禁止重新申请至"),
     "lapse_rectification": ("整改逾期，退出白名单", "banned_until", "禁止重新申请至"),
     "expire": ("入库有效期届满，退出白名单", None, ""),
+    "evaluation.provisional": (
+        "评估拟定结果告知：请在期限内陈述、申辩",
+        "answer_due",
+        "陈述申辩期限至",
+    ),
 }
+# Where the provider acts on a message (the listing's page otherwise).
+LINKS = {"evaluation.provisional": "/provider/hearings"}
 
 
 class InboxItem(msgspec.Struct):
@@ -52,6 +59,7 @@ class InboxItem(msgspec.Struct):
     detail: str  # dates and reasons the registry adds
     due: date | None
     occurred_at: datetime
+    link: str = ""
 
 
 def zh(day: date) -> str:
@@ -70,8 +78,10 @@ def _day(value: Any) -> date | None:
 
 def _message(row: dict[str, Any]) -> InboxItem:
     title, date_key, intro = TITLES[row["action"]]
-    changed = (row["payload"] or {}).get("set", {}) if isinstance(row["payload"], dict) else {}
-    due = _day(changed.get(date_key)) if date_key else None
+    payload = row["payload"] if isinstance(row["payload"], dict) else {}
+    changed = payload.get("set", {})
+    # A transition's dates are under "set"; an evaluation event carries its own at the top.
+    due = _day(changed.get(date_key) or payload.get(date_key)) if date_key else None
     details = []
     start = _day(changed.get("notice_start"))
     if row["action"] == "approve" and start is not None and due is not None:
@@ -91,6 +101,7 @@ def _message(row: dict[str, Any]) -> InboxItem:
         detail="；".join(details),
         due=due,
         occurred_at=row["occurred_at"],
+        link=LINKS.get(row["action"], f"/provider/applications/{row['listing']}"),
     )
 
 

@@ -177,7 +177,37 @@ async def open_hearing_of(result_id: int) -> dict[str, Any] | None:
 
 
 def answer_window_open(hearing: Mapping[str, Any], today: date) -> bool:
-    return hearing["answered_at"] is None and today <= hearing["answer_due"]
+    return (
+        hearing["outcome"] == ""
+        and hearing["answered_at"] is None
+        and today <= hearing["answer_due"]
+    )
+
+
+async def answer_upload_refusal(listing_id: int) -> Refusal | None:
+    """Why evidence for an answer may not be uploaded for the listing now (None: it may)."""
+    today = timesource.local_today()
+    rows = await Hearing.select().where((Hearing.listing == listing_id) & (Hearing.outcome == ""))
+    if any(answer_window_open(h, today) for h in rows):
+        return None
+    return Refusal(
+        "kind", "no_open_hearing", "该机构没有在陈述、申辩期限内的评估结果，不能上传证明材料"
+    )
+
+
+async def pending_documents(hearing: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Evidence uploaded for this hearing and not yet part of an answer."""
+    return list(
+        await Document.select(
+            Document.id, Document.original_name, Document.size, Document.uploaded_at
+        )
+        .where(
+            (Document.listing == hearing["listing"])
+            & (Document.kind == ANSWER_DOCUMENT_KIND)
+            & (Document.uploaded_at >= hearing["sent_at"])
+        )
+        .order_by(Document.id)
+    )
 
 
 def may_decide(hearing: Mapping[str, Any], today: date) -> bool:

@@ -38,6 +38,7 @@ from registry.applications import storage
 from registry.db import make_engine, sqlite_path
 from registry.evaluation import cycles, inputs, rubrics
 from registry.notices.certificates import verify_code
+from registry.pages.evaluation.confirm import fingerprint
 from registry.tables import (
     Category,
     CycleStatus,
@@ -213,9 +214,9 @@ async def _disposable() -> dict[str, Any]:
     }
 
 
-async def _cycles(listings: Mapping[str, int]) -> dict[str, int]:
+async def _cycles(listings: Mapping[str, int]) -> dict[str, Any]:
     """The world's cycles (with results) closed, and an open one in 和平区 taking inputs."""
-    found = {}
+    found: dict[str, Any] = {}
     for key, code in (("heping", HEPING), ("binhai", "120116")):
         row = (
             await EvaluationCycle.select(EvaluationCycle.id)
@@ -240,6 +241,8 @@ async def _cycles(listings: Mapping[str, int]) -> dict[str, int]:
         ),
     )
     found["cycle.heping_open"] = opened["id"]
+    # What the batch confirmation page of 滨海's cycle lists (C's computed result).
+    found["plan.binhai"] = fingerprint([listings["C"]])
     found.update(await _heard_cycle(listings))
     return found
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
@@ -25,14 +28,71 @@ SELF_REPORT_LABELS = {
 DONE_MESSAGES = {
     "opened": "评估周期已开启",
     "inspection": "现场检查结果已保存",
-    "closed": "评估已结束，得分已计算，请逐条确认",
+    "closed": "评估已结束，得分已计算；拟责令整改或退出的结果已告知机构，证据不足的结果待人工评定",
     "confirmed": "评估结果已确认",
     "adjusted": "得分已调整并确认",
+    "closed_early": "评估已提前结束，得分已计算；提前结束的理由和当时缺少的数据已记入审计日志",
+    "graded": "人工评定已保存",
+    "sent": "拟定结果已告知机构，待其陈述、申辩",
+    "batch": "批量确认已完成",
     "saved": "评估细则已保存",
     "reset": "已恢复为市级细则",
 }
 
 Errors = dict[str, list[str]]
+STATUS_LABELS = {
+    ResultStatus.computed.value: "待确认",
+    ResultStatus.manual.value: "需人工评定",
+    ResultStatus.provisional.value: "待陈述申辩",
+    ResultStatus.confirmed.value: "已确认",
+}
+STATUS_BADGES = {
+    ResultStatus.computed.value: "warn",
+    ResultStatus.manual.value: "bad",
+    ResultStatus.provisional.value: "warn",
+    ResultStatus.confirmed.value: "good",
+}
+PAGE_SIZE = 50
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a long list, with the links to its neighbours (the other filters kept)."""
+
+    page: int
+    pages: int
+    total: int
+    prev_link: str | None
+    next_link: str | None
+
+
+def paged(
+    rows: Sequence[Row],
+    page: str | int,
+    base: str,
+    params: Mapping[str, str] | None = None,
+    anchor: str = "",
+    size: int = PAGE_SIZE,
+) -> tuple[Sequence[Row], Pager]:
+    """The rows of the asked page (out-of-range asks get the nearest page) and its pager."""
+    pages = max(1, -(-len(rows) // size))
+    number = int(page) if str(page).isdigit() else 1
+    number = min(max(number, 1), pages)
+    kept = {k: v for k, v in (params or {}).items() if v}
+
+    def link(n: int) -> str:
+        query = urlencode({**kept, **({"page": str(n)} if n > 1 else {})})
+        return f"{base}{'?' + query if query else ''}{'#' + anchor if anchor else ''}"
+
+    start = (number - 1) * size
+    return rows[start : start + size], Pager(
+        page=number,
+        pages=pages,
+        total=len(rows),
+        prev_link=link(number - 1) if number > 1 else None,
+        next_link=link(number + 1) if number < pages else None,
+    )
 
 
 def errors_of(error: TransitionError) -> Errors:
@@ -87,4 +147,6 @@ def result_view(row: dict[str, Any]) -> dict[str, Any]:
         "consequence_label": Consequence(row["consequence"]).label,
         "exit_reason_label": exit_reason_label(row["exit_reason"]),
         "confirmed": row["status"] == ResultStatus.confirmed.value,
+        "status_label": STATUS_LABELS.get(row["status"], row["status"]),
+        "status_badge": STATUS_BADGES.get(row["status"], ""),
     }

@@ -1,7 +1,9 @@
 """Evaluation cycles: a district's cycles, opening one, its inputs and inspections, closing it.
 
-A closed cycle's page lists its results to confirm; the confirmations themselves are in
-registry.pages.evaluation.results.
+A cycle closes only after its input deadlines; before them, only from the close page, which
+lists what each provider still lacks and asks for a reason. A closed cycle's page lists its
+results with their status and the grade distribution; the decisions themselves are in
+registry.pages.evaluation.results and .confirm.
 """
 
 from __future__ import annotations
@@ -15,24 +17,29 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from registry.evaluation import cycles, inputs
+from registry.evaluation import cycles, deadlines, inputs
+from registry.evaluation.decisions import batch_plan
+from registry.evaluation.distribution import distribution
 from registry.evaluation.gather import evaluated_listings
 from registry.pages.common import redirect, render
 from registry.pages.evaluation.common import (
     DONE_MESSAGES,
     PAGE,
     SELF_REPORT_LABELS,
+    STATUS_LABELS,
     district_query,
     errors_of,
     is_reviewer,
+    paged,
     parse_day,
     result_view,
     staff_district,
 )
 from registry.tables import CycleStatus, EvaluationResult, Inspection, ResultStatus
 from registry.web.errors import status_of
+from workflows import timesource
 from workflows.actors import Actor
-from workflows.engine import NotFound, TransitionError, local_today
+from workflows.engine import NotFound, TransitionError, district_policy, local_today
 from workflows.scoring import Consequence
 
 CYCLE_FIELDS = ("name", "term", "starts_on", "ends_on", "self_report_due")
@@ -51,7 +58,7 @@ async def _cycle_counts(cycle_rows: list[dict[str, Any]], district_id: int) -> d
             text[cycle["id"]] = f"评估机构 {len(await evaluated_listings(district_id))} 家"
         else:
             done = counted[(cycle["id"], ResultStatus.confirmed.value)]
-            total = done + counted[(cycle["id"], ResultStatus.computed.value)]
+            total = sum(counted[(cycle["id"], status.value)] for status in ResultStatus)
             text[cycle["id"]] = f"结果 {total} 条，已确认 {done} 条"
     return text
 
@@ -142,6 +149,42 @@ async def _progress(cycle: dict[str, Any]) -> list[Progress]:
     return sorted(rows, key=lambda p: p.listing["id"])
 
 
+async def _closed_context(
+    actor: Actor, cycle: dict[str, Any], consequence: str, status: str, page: str
+) -> dict[str, Any]:
+    """A closed cycle's results (filtered, one page), their statuses and grade spread."""
+    results = [result_view(r) for r in await cycles.cycle_results(actor, cycle["id"])]
+    counts = Counter(r["consequence"] for r in results)
+    statuses = Counter(r["status"] for r in results)
+    shown = [
+        r
+        for r in results
+        if (not consequence or r["consequence"] == consequence)
+        and (not status or r["status"] == status)
+    ]
+    base = f"/bureau/evaluation/{cycle['id']}"
+    rows, pager = paged(
+        shown, page, base, {"consequence": consequence, "status": status}, anchor="results"
+    )
+    policy = await district_policy(cycle["district"])
+    plan = await batch_plan(actor, cycle["id"])
+    return {
+        "filters": [
+            (c.value, c.label, counts.get(c.value, 0)) for c in Consequence if counts.get(c.value)
+        ],
+        "status_filters": [
+            (value, label, statuses[value]) for value, label in STATUS_LABELS.items()
+        ],
+        "results": rows,
+        "pager": pager,
+        "total": len(results),
+        "waiting": sum(1 for r in results if not r["confirmed"]),
+        "statuses": statuses,
+        "batch_count": plan.count,
+        "spread": distribution(results, policy["evaluation"]["excellent_share_warning"]),
+    }
+
+
 async def render_cycle(
     actor: Actor, cycle_id: int, status_code: int = 200, **extra: Any
 ) -> Template:
@@ -149,21 +192,20 @@ async def render_cycle(
     cycle = await cycles.staff_cycle(actor, cycle_id)
     is_open = cycle["status"] == CycleStatus.open.value
     consequence = extra.pop("consequence", "")
+    status = extra.pop("status", "")
+    page = extra.pop("page", "1")
     context: dict[str, Any] = {}
     if is_open:
-        context["progress"] = await _progress(cycle)
-    else:
-        results = [result_view(r) for r in await cycles.cycle_results(actor, cycle_id)]
-        counts = Counter(r["consequence"] for r in results)
-        context["filters"] = [
-            (c.value, c.label, counts.get(c.value, 0)) for c in Consequence if counts.get(c.value)
-        ]
-        shown = [r for r in results if not consequence or r["consequence"] == consequence]
-        context.update(
-            results=shown,
-            total=len(results),
-            waiting=sum(1 for r in results if not r["confirmed"]),
+        progress, pager = paged(
+            await _progress(cycle), page, f"/bureau/evaluation/{cycle_id}", anchor="progress"
         )
+        context.update(
+            progress=progress,
+            pager=pager,
+            pending=deadlines.pending(cycle, timesource.local_today()),
+        )
+    else:
+        context.update(await _closed_context(actor, cycle, consequence, status, page))
     return render(
         "evaluation/bureau_cycle.html",
         actor,
@@ -171,6 +213,7 @@ async def render_cycle(
         cycle=cycle,
         is_open=is_open,
         consequence=consequence,
+        status=status,
         reviewer=is_reviewer(actor, cycle["district"]),
         # The service refuses inspection dates after the registry's local today.
         today=local_today().isoformat(),
@@ -188,12 +231,17 @@ async def cycle_page(
     cycle_id: FromPath[int],
     done: FromQuery[str] = "",
     consequence: FromQuery[str] = "",
+    status: FromQuery[str] = "",
+    page: FromQuery[str] = "1",
 ) -> Template:
-    """An open cycle's inputs and inspections, or a closed one's results to confirm."""
-    if consequence not in Consequence.__members__:
-        consequence = ""
+    """An open cycle's inputs and inspections, or a closed one's results to decide."""
     return await render_cycle(
-        actor, cycle_id, flash=DONE_MESSAGES.get(done), consequence=consequence
+        actor,
+        cycle_id,
+        flash=DONE_MESSAGES.get(done),
+        consequence=consequence if consequence in Consequence.__members__ else "",
+        status=status if status in STATUS_LABELS else "",
+        page=page,
     )
 
 
@@ -237,33 +285,83 @@ async def save_inspection(
     return redirect(f"/bureau/evaluation/{cycle_id}?done=inspection#listing-{listing_id}")
 
 
+async def _close_page(
+    actor: Actor, cycle_id: int, status_code: int = 200, **extra: Any
+) -> Template:
+    cycle = await cycles.staff_cycle(actor, cycle_id)
+    if cycle["status"] != CycleStatus.open.value:
+        return await render_cycle(actor, cycle_id)
+    pending = deadlines.pending(cycle, timesource.local_today())
+    missing = await deadlines.missing_inputs(cycle)
+    rows, pager = paged(
+        missing, extra.pop("page", "1"), f"/bureau/evaluation/{cycle_id}/close", anchor="missing"
+    )
+    return render(
+        "evaluation/bureau_close.html",
+        actor,
+        status_code=status_code,
+        cycle=cycle,
+        pending=pending,
+        deadlines=deadlines.deadlines(cycle),
+        missing=rows,
+        missing_total=len(missing),
+        evaluated=len(await evaluated_listings(cycle["district"])),
+        pager=pager,
+        errors=extra.pop("errors", {}),
+        typed=extra.pop("typed", {}),
+        **extra,
+    )
+
+
+@get("/bureau/evaluation/{cycle_id:int}/close", include_in_schema=False, dependencies=PAGE)
+async def close_page(
+    actor: NamedDependency[Actor], cycle_id: FromPath[int], page: FromQuery[str] = "1"
+) -> Template:
+    """Before closing: the deadlines, what each provider still lacks, and the close form
+    (before the deadlines have passed, it asks for the reason to close early)."""
+    return await _close_page(actor, cycle_id, page=page)
+
+
 @post("/bureau/evaluation/{cycle_id:int}/close", include_in_schema=False, dependencies=PAGE)
 async def close_cycle(
     actor: NamedDependency[Actor], request: Request[Any, Any, Any], cycle_id: FromPath[int]
 ) -> Template | Redirect:
-    """Close the cycle and score everyone, once the person has ticked that inputs then lock."""
+    """Close the cycle and score everyone, once the person has ticked that inputs then lock;
+    before the deadlines only with a reason (the service refuses it otherwise)."""
     form = await request.form()
+    typed = {"early_reason": str(form.get("early_reason", "")).strip()}
     if str(form.get("confirm", "")) != "1":
         await cycles.staff_cycle(actor, cycle_id)
-        return await render_cycle(
+        return await _close_page(
             actor,
             cycle_id,
             422,
+            typed=typed,
             errors={"confirm": ["请勾选确认：结束后学校评价、现场检查和自查报告将不能再修改"]},
         )
     try:
-        await cycles.close_cycle(actor, cycle_id)
+        summary = await cycles.close_cycle(actor, cycle_id, typed["early_reason"])
     except TransitionError as error:
         if isinstance(error, NotFound):
             raise
-        return await render_cycle(
+        return await _close_page(
             actor,
             cycle_id,
             status_of(error),
-            flash="；".join(m for ms in errors_of(error).values() for m in ms),
+            typed=typed,
+            errors=errors_of(error),
+            flash="评估周期未结束，请按提示修改",
             flash_kind="error",
         )
-    return redirect(f"/bureau/evaluation/{cycle_id}?done=closed")
+    done = "closed_early" if summary.closed_early else "closed"
+    return redirect(f"/bureau/evaluation/{cycle_id}?done={done}")
 
 
-ROUTES: list[Any] = [cycles_page, open_cycle, cycle_page, save_inspection, close_cycle]
+ROUTES: list[Any] = [
+    cycles_page,
+    open_cycle,
+    cycle_page,
+    save_inspection,
+    close_page,
+    close_cycle,
+]
