@@ -23,7 +23,6 @@ MAX_ROWS = 24
 MAX_QUESTIONS = 30
 BLANK_QUESTIONS = 2
 
-SCORE_FIELDS = ("weight",)
 TALLY_FIELDS = ("very_satisfied", "satisfied", "neutral", "dissatisfied")
 SEVERITY_FIELDS = ("minor", "serious", "major")
 # Which numbers each source takes; anything else typed in a row is refused, never dropped.
