@@ -52,6 +52,7 @@ from registry.pages.evaluation import confirm as evaluation_confirm_pages
 from registry.pages.evaluation import cycles as evaluation_cycle_pages
 from registry.pages.evaluation import results as evaluation_result_pages
 from registry.pages.evaluation import rubric as rubric_pages
+from registry.pages.evaluation import rubric_editor as rubric_editor_pages
 from registry.settings import Settings, get_settings
 from registry.tables import District
 from registry.web.errors import EXCEPTION_HANDLERS
@@ -203,6 +204,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *evaluation_result_pages.ROUTES,
             *evaluation_confirm_pages.ROUTES,
             *rubric_pages.ROUTES,
+            *rubric_editor_pages.ROUTES,
             *evaluation_input_pages.ROUTES,
             *hearing_pages.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC]),

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry.evaluation.rubric_form import form_values
+from schemas import city_default_rubric
 from tests.evaluation.helpers import FULL_MARKS, SELF_REPORT
 
 ACTORS = (
@@ -486,6 +488,9 @@ ROUTES: list[Row] = [
     route("GET", "/bureau/rubric", ok=ALL_STAFF),
     route("POST", "/bureau/rubric", ok="approver city", also={"reviewer": 403},
           form={"district": "120101", "action": "save", "body": "@rubric_text"}),
+    route("POST", "/bureau/rubric/form", ok="approver city", also={"reviewer": 403},
+          form={"district": "120101", "action": "save", **form_values(city_default_rubric())}),
+    route("GET", "/bureau/rubric.json", ok=ALL_STAFF),
     route("GET", "/school/evaluation", ok=SCHOOLS, refused=403),
     route("GET", "/school/evaluation/{cycle_id:int}/engagements/{engagement_id:int}",
           ok="school", refused=403, also={"school_binhai": 404},

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from registry.evaluation import preview, rubrics
-from registry.pages.common import redirect, render
+from registry.evaluation import preview, rubric_form, rubric_json, rubrics
+from registry.pages.common import by_field, redirect, render
 from registry.pages.evaluation.common import (
     DONE_MESSAGES,
     PAGE,
@@ -22,9 +22,17 @@ from registry.pages.evaluation.common import (
 )
 from registry.web.errors import status_of
 from workflows.actors import Actor
-from workflows.context import Refusal
-from workflows.engine import NotFound, Refused, TransitionError
-from workflows.scoring import SEVERITY_LABELS, SOURCE_LABELS, TALLY_LABELS, Consequence, Evaluation
+from workflows.engine import NotFound, TransitionError
+from workflows.scoring import (
+    GRADE_LABELS,
+    GRADE_ORDER,
+    SCORE_SOURCES,
+    SEVERITY_LABELS,
+    SOURCE_LABELS,
+    TALLY_LABELS,
+    Consequence,
+    Evaluation,
+)
 from workflows.states import exit_reason_label
 
 SCOPE_LABELS = {"city": "市级细则", "default": "默认（市级默认细则）"}
@@ -85,10 +93,21 @@ def _outcome(evaluation: Evaluation) -> dict[str, str]:
     }
 
 
-async def _rubric_page(actor: Actor, code: str, status_code: int = 200, **extra: Any) -> Template:
+async def rubric_page_for(
+    actor: Actor, code: str, status_code: int = 200, **extra: Any
+) -> Template:
+    """The rubric page: the rubric in force, its form (filled, or as typed) and the JSON."""
     district, districts = await staff_district(actor, code)
     body, scope = await rubrics.rubric_in_force(district["code"])
     scope_label = "本区细则" if scope == district["code"] else SCOPE_LABELS.get(scope, scope)
+    values = extra.pop("values", None)
+    if values is None:
+        values = rubric_form.form_values(body)
+        blank = max(1, len(SOURCE_LABELS) - len(body.get("items") or []))
+        rows = rubric_form.form_rows(values, blank_rows=blank)
+    else:
+        rows = rubric_form.form_rows(values)
+    problems = sorted(extra.pop("form_problems", []), key=lambda p: rubric_form.order(p.field))
     return render(
         "evaluation/bureau_rubric.html",
         actor,
@@ -101,10 +120,32 @@ async def _rubric_page(actor: Actor, code: str, status_code: int = 200, **extra:
         scope_label=scope_label,
         own=scope == district["code"],
         may_edit=rubrics.may_edit(actor, district["id"]),
-        text=extra.pop("text", None) or json.dumps(body, ensure_ascii=False, indent=2),
+        text=extra.pop("text", None) or rubric_json.export_text(body),
         errors=extra.pop("errors", []),
+        values=values,
+        rows=rows,
+        form_errors=by_field(problems),
+        form_summary=[(rubric_form.where(p.field, values), p.message) for p in problems],
+        sources=SOURCE_LABELS,
+        score_sources=SCORE_SOURCES,
+        grade_labels={g: GRADE_LABELS[g] for g in GRADE_ORDER},
         **extra,
     )
+
+
+def preview_context(found: preview.Preview) -> dict[str, Any]:
+    """The preview's figures and changed listings as the page's table shows them."""
+    changes = [
+        {
+            "listing_id": c.listing_id,
+            "organisation_name": c.organisation_name,
+            "current": _outcome(c.current),
+            "candidate": _outcome(c.candidate),
+            "would_exit": c.candidate.consequence == Consequence.exit,
+        }
+        for c in found.changes
+    ]
+    return {"cycle": found.cycle, "evaluated": found.evaluated, "changes": changes}
 
 
 @get("/bureau/rubric", include_in_schema=False, dependencies=PAGE)
@@ -112,16 +153,17 @@ async def rubric_page(
     actor: NamedDependency[Actor], district: FromQuery[str] = "", done: FromQuery[str] = ""
 ) -> Template:
     """The rubric in force for the district, and for its editors the form to change it."""
-    return await _rubric_page(actor, district, flash=DONE_MESSAGES.get(done))
+    return await rubric_page_for(actor, district, flash=DONE_MESSAGES.get(done))
 
 
-def _parsed(text: str) -> object:
-    """The textarea's JSON, or a refusal saying where it stops being JSON."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        message = f"JSON 格式有误：第{error.lineno}行第{error.colno}列附近（{error.msg}）"
-        raise Refused(message, [Refusal("body", "json", message)]) from error
+async def _imported_text(form: Any) -> str:
+    """The JSON to import: an uploaded file when one was chosen, else the textarea."""
+    file = form.get("file")
+    if isinstance(file, UploadFile) and file.filename:
+        data = await file.read()
+        if data:
+            return rubric_json.decode_file(data)
+    return str(form.get("body", ""))
 
 
 @post("/bureau/rubric", include_in_schema=False, dependencies=PAGE)
@@ -141,31 +183,17 @@ async def rubric_post(
         if action == "reset":
             await rubrics.reset_rubric(actor, code)
             return redirect(back)
-        body = _parsed(text)
+        text = await _imported_text(form)
+        body = rubric_json.parse_object(text)
         if action == "preview":
             found = await preview.preview_rubric(actor, code, body)
-            changes = [
-                {
-                    "listing_id": c.listing_id,
-                    "organisation_name": c.organisation_name,
-                    "current": _outcome(c.current),
-                    "candidate": _outcome(c.candidate),
-                    "would_exit": c.candidate.consequence == Consequence.exit,
-                }
-                for c in found.changes
-            ]
-            return await _rubric_page(
-                actor,
-                code,
-                text=text,
-                preview={"cycle": found.cycle, "evaluated": found.evaluated, "changes": changes},
-            )
+            return await rubric_page_for(actor, code, text=text, preview=preview_context(found))
         await rubrics.save_rubric(actor, code, body)
     except TransitionError as error:
         if isinstance(error, NotFound):
             raise
         problems = [(e.field, e.message) for e in error.errors] or [("", error.detail)]
-        return await _rubric_page(
+        return await rubric_page_for(
             actor,
             code,
             status_of(error),
