@@ -50,11 +50,8 @@ def _rubric_view(body: dict[str, Any]) -> dict[str, Any]:
             rule = "、".join(f"{SEVERITY_LABELS.get(k, k)}每起扣{v}分" for k, v in per.items())
             rule += f"，最多扣{item.get('cap')}分"
         else:
-            rule = (
-                "缺少数据时按0分计"
-                if item.get("when_missing") == "zero"
-                else "缺少数据时本项不计，权重按比例分给其他评分项"
-            )
+            # The schema allows only "unscored": a missing input is never a zero.
+            rule = "缺少数据时本项不计分（不按0分计），其余评分项的权重按比例调整并在明细中列明"
             if source == "parent_satisfaction":
                 points = item.get("points") or {}
                 rule += "；每份问卷：" + "、".join(
