@@ -99,6 +99,8 @@ class Listing(Table):
     district = ForeignKey(District, on_delete=RESTRICT, index=True)
     state = Varchar(length=32, choices=StateChoice, default=State.draft.value, index=True)
     version = Integer(default=1, help_text="Optimistic lock: bumped by every transition")
+    # Its resident ID and phone leaves are stored sealed: write it through
+    # personal_data.seal_form, read them through open_form (registry/access/personal_data.py).
     form = JSON(default={}, help_text="The application form (JSON Schema in schemas/)")
     form_schema = Varchar(length=255, default="", help_text="$id the form was validated against")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -131,7 +133,7 @@ class FormSnapshot(Table):
     id: Serial
     listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
     version = Integer(help_text="The listing's version after the submission")
-    form = JSON(default={})
+    form = JSON(default={})  # sealed leaves, as Listing.form
     form_schema = Varchar(length=255, default="")
     submitted_at = Timestamptz(default=TimestamptzNow())
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from registry.access.accounts import Scope, actor_for, create_user
+from registry.access.personal_data import with_open_form
 from registry.cli import migrate_database
 from registry.tables import District, Listing, Organisation, School
 from tests.factories import at, new_listing, state_of
@@ -165,7 +166,7 @@ def after(moment: datetime | None) -> datetime:
 
 
 async def listing_row(listing_id: int) -> dict[str, Any]:
-    """The listing's row."""
+    """The listing's row, its form opened as the app reads it (stored, its numbers are sealed)."""
     row = await Listing.select().where(Listing.id == listing_id).output(load_json=True).first()
     assert row is not None
-    return row
+    return with_open_form(row)

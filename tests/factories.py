@@ -6,6 +6,7 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
+from registry.access.personal_data import seal_form
 from registry.tables import Listing
 from workflows import engine
 from workflows.actors import Actor
@@ -112,12 +113,13 @@ def individual_application() -> dict[str, Any]:
 async def new_listing(
     organisation_id: int, district_id: int, form: dict[str, Any] | None = None
 ) -> int:
-    """A draft listing (drafts are created, never transitioned into)."""
+    """A draft listing (drafts are created, never transitioned into), its form sealed as the
+    app stores it."""
     rows = await Listing.insert(
         Listing(
             organisation=organisation_id,
             district=district_id,
-            form=valid_application() if form is None else form,
+            form=seal_form(valid_application() if form is None else form),
         )
     ).returning(Listing.id)
     return int(rows[0]["id"])

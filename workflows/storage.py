@@ -20,6 +20,7 @@ from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine
 
 from registry import keys
+from registry.access.personal_data import seal_form, with_open_form
 from registry.db import write_transaction
 from registry.public import projection
 from registry.settings import get_settings
@@ -59,14 +60,16 @@ def transaction() -> AbstractAsyncContextManager[object]:
 
 
 async def load_listing(listing_id: int, *, lock: bool = False) -> Row | None:
-    """One listing row with its JSON decoded; `lock` holds the row until commit on PostgreSQL."""
+    """One listing row with its JSON decoded and its form opened (the guards check the numbers
+    in it); `lock` holds the row until commit on PostgreSQL."""
     query = Listing.select().where(Listing.id == listing_id).output(load_json=True)
     if lock and isinstance(Listing._meta.db, PostgresEngine):
         # Hold the row until commit, so a form save cannot slip between the guards (which
         # checked this form) and the state write. SQLite's immediate transaction already
         # excludes every other writer.
         query = query.lock_rows()
-    return await query.first()
+    row = await query.first()
+    return None if row is None else with_open_form(row)
 
 
 async def ban_ends(organisation_id: int, district_id: int, *, other_than: int) -> list[date]:
@@ -120,7 +123,7 @@ async def snapshot_form(
         FormSnapshot(
             listing=listing_id,
             version=version,
-            form=form,
+            form=seal_form(form),  # its ID and phone numbers sealed, as in the listing
             form_schema=form_schema,
             submitted_at=submitted_at,
         )

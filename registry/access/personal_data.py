@@ -18,11 +18,20 @@ touches the cipher.
 Encryption and lookup use different keys derived from the ring's key, so the hash reveals
 nothing about the cipher key and vice versa.
 
-Not sealed (yet): the numbers inside the application form's JSON (Listing.form, FormSnapshot
-.form). Some twenty readers take the form as stored, the workflow's guards among them (they
-validate the schema and the GB 11643 check digit of every staff ID), and Piccolo offers no
-read hook on a column; sealing leaves inside it safely means one loader for the form first.
-The form is masked in every output instead (registry.access.masking).
+The application form's JSON (Listing.form, FormSnapshot.form) holds numbers too: the
+applicant's resident ID and phone, every staff member's resident ID, the emergency phone. Its
+personal leaves (`FORM_LEAVES`, the keys registry.access.masking masks) are sealed one by one,
+so the rest of the form stays JSON that SQL and the public projection can read (categories,
+courses) while no number is stored in the clear:
+
+- A sealed leaf holds the JSON text of the value (a string, or whatever a half-filled draft
+  put there), under the associated data `form:<kind>`: it opens to exactly what was typed,
+  and a leaf does not open as a column value or the other way round.
+- Writers seal with `seal_form`; the readers that need the numbers (the engine's guards and
+  checks, the provider's own draft, the bureau's masked view, the diff, the reveal) load the
+  form through `open_form` / `with_open_form`. Readers of the public side never open it.
+- Opening is idempotent: an opened form opens to itself, so a reader that is handed an
+  opened form may open it again.
 """
 
 from __future__ import annotations
@@ -30,14 +39,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import logging
 import os
-from typing import Final
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from registry.keys import KeyRing, keyring
 
+log = logging.getLogger(__name__)
 PURPOSE: Final = "field"
 PREFIX: Final = "pd1"
 NONCE_BYTES: Final = 12
@@ -45,6 +57,9 @@ RESIDENT_ID: Final = "resident_id"
 PHONE: Final = "phone"
 CONTACT: Final = "contact"
 KINDS: Final = frozenset({RESIDENT_ID, PHONE, CONTACT})
+# The application form's personal leaves, by key wherever they sit (organisation, staff[i],
+# safety_plan), and the kind each is sealed as. The same keys as masking.FORM_FIELDS.
+FORM_LEAVES: Final = {"resident_id": RESIDENT_ID, "contact_phone": PHONE, "emergency_phone": PHONE}
 
 
 class PersonalDataError(ValueError):
@@ -76,18 +91,16 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX + ":")
 
 
-def seal(value: str, kind: str) -> str:
-    """The value encrypted under the ring's current key, with that key's id."""
+def _encrypt(plain: bytes, associated: bytes) -> str:
+    """`plain` encrypted under the ring's current key, as `pd1:<key id>:<body>`."""
     ring = _ring()
     nonce = os.urandom(NONCE_BYTES)
-    key = _derived(ring.current, b"encrypt")
-    sealed = AESGCM(key).encrypt(nonce, normalise(value, kind).encode("utf-8"), _kind(kind))
+    sealed = AESGCM(_derived(ring.current, b"encrypt")).encrypt(nonce, plain, associated)
     body = base64.urlsafe_b64encode(nonce + sealed).decode("ascii").rstrip("=")
     return f"{PREFIX}:{ring.current_id}:{body}"
 
 
-def unseal(token: str, kind: str) -> str:
-    """The plain value of a sealed one; PersonalDataError if it does not open."""
+def _decrypt(token: str, associated: bytes) -> bytes:
     prefix, _, rest = token.partition(":")
     key_id, _, body = rest.partition(":")
     if prefix != PREFIX or not key_id or not body:
@@ -97,12 +110,21 @@ def unseal(token: str, kind: str) -> str:
         raise PersonalDataError(f"unknown field key id: {key_id}")
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        plain = AESGCM(_derived(key, b"encrypt")).decrypt(
-            raw[:NONCE_BYTES], raw[NONCE_BYTES:], _kind(kind)
+        return AESGCM(_derived(key, b"encrypt")).decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated
         )
     except (InvalidTag, ValueError) as error:
         raise PersonalDataError("sealed value does not open") from error
-    return plain.decode("utf-8")
+
+
+def seal(value: str, kind: str) -> str:
+    """The value encrypted under the ring's current key, with that key's id."""
+    return _encrypt(normalise(value, kind).encode("utf-8"), _kind(kind))
+
+
+def unseal(token: str, kind: str) -> str:
+    """The plain value of a sealed one; PersonalDataError if it does not open."""
+    return _decrypt(token, _kind(kind)).decode("utf-8")
 
 
 def seal_optional(value: str | None, kind: str) -> str | None:
@@ -172,3 +194,95 @@ def organisation_plain(row: dict[str, object]) -> dict[str, object]:
         if isinstance(value, str):
             opened[column] = plain(value, kind)
     return opened
+
+
+# The application form ---------------------------------------------------------------------------
+
+
+def _form_kind(kind: str) -> bytes:
+    return b"form:" + _kind(kind)
+
+
+def _open_leaf(value: Any, kind: str) -> tuple[bool, Any]:
+    """(True, the value) for a leaf sealed as a form leaf of this kind; (False, it) otherwise."""
+    if not is_sealed(value):
+        return False, value
+    try:
+        return True, json.loads(_decrypt(value, _form_kind(kind)).decode("utf-8"))
+    except (PersonalDataError, ValueError):
+        # Not one of ours: text that merely looks sealed (typed into a draft), kept as it is,
+        # or sealed under a key the ring lacks (a restore without its keys): say so, once
+        # per read, by key id only.
+        key_id = value.split(":", 2)[1]
+        if _ring().get(key_id) is None:
+            log.warning("a form field is sealed under an unknown field key id %r", key_id[:16])
+        return False, value
+
+
+def _seal_leaf(value: Any, kind: str) -> Any:
+    if value is None or value == "" or _open_leaf(value, kind)[0]:
+        return value  # nothing to hide, or sealed already
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _encrypt(text.encode("utf-8"), _form_kind(kind))
+
+
+def _walk(form: Any, leaf: Any) -> Any:
+    if isinstance(form, dict):
+        return {
+            key: leaf(value, FORM_LEAVES[key]) if key in FORM_LEAVES else _walk(value, leaf)
+            for key, value in form.items()
+        }
+    if isinstance(form, list):
+        return [_walk(item, leaf) for item in form]
+    return form
+
+
+def seal_form(form: Any) -> Any:
+    """A copy of a form (any JSON) with every personal leaf sealed, at any depth.
+
+    Leaves sealed already are kept, so sealing twice changes nothing; None and "" stay.
+    """
+    return _walk(form, _seal_leaf)
+
+
+def open_form(form: Any) -> Any:
+    """A copy of a stored form with every sealed personal leaf opened; the rest as it is."""
+    return _walk(form, lambda value, kind: _open_leaf(value, kind)[1])
+
+
+def with_open_form(row: dict[str, Any]) -> dict[str, Any]:
+    """A loaded row (with its JSON decoded) whose `form` is opened in place; the row."""
+    if "form" in row:
+        row["form"] = open_form(row["form"])
+    return row
+
+
+def form_needs_sealing(form: Any, current_only: bool = False) -> bool:
+    """Whether a stored form holds a personal leaf in the clear (or, with `current_only`,
+    one not sealed under the ring's current key)."""
+    current = f"{PREFIX}:{_ring().current_id}:"
+    found = False
+
+    def check(value: Any, kind: str) -> Any:
+        nonlocal found
+        if value is None or value == "":
+            return value
+        sealed, _ = _open_leaf(value, kind)
+        if not sealed or (current_only and not str(value).startswith(current)):
+            found = True
+        return value
+
+    _walk(form, check)
+    return found
+
+
+def reseal_form(form: Any) -> Any:
+    """A stored form with every personal leaf sealed again under the current key."""
+    return seal_form(open_form(form))
+
+
+def stored_form(value: Any) -> Any:
+    """A form column as a raw query returns it (JSON text on either engine), decoded."""
+    if isinstance(value, str | bytes):
+        return json.loads(value)
+    return value

@@ -13,6 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from registry.access.masking import mask_form
+from registry.access.personal_data import open_form
 from registry.access.reveal import reveal
 from registry.access.scope import RecordKind, visible
 from registry.api.applications import ApplicationOut, DraftIn, application_out
@@ -144,7 +145,7 @@ def _out(row: dict[str, Any], with_form: bool) -> ListingOut:
         exit_reason_label=exit_reason_label(reason) or None,
         banned_until=row["banned_until"],
         provider_message=row["provider_message"],
-        form=mask_form(row["form"]) if with_form else None,
+        form=mask_form(open_form(row["form"])) if with_form else None,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from registry.access.personal_data import organisation_plain
+from registry.access.personal_data import organisation_plain, seal_form
 from registry.applications.ownership import own_listing, provider_grant
 from registry.db import write_transaction
 from registry.public import projection
@@ -53,7 +53,10 @@ async def create_listing(
         district = await District.select(District.code).where(District.id == district_id).first()
         rows = await Listing.insert(
             Listing(
-                organisation=organisation_id, district=district_id, form=dict(form), created_at=now
+                organisation=organisation_id,
+                district=district_id,
+                form=seal_form(dict(form)),  # its ID and phone numbers sealed
+                created_at=now,
             )
         ).returning(Listing.id)
         listing_id = int(rows[0]["id"])

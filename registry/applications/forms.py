@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry.access.masking import restore_masked
+from registry.access.personal_data import seal_form
 from registry.applications.ownership import own_listing, provider_grant
 from registry.db import write_transaction
 from registry.tables import Listing
@@ -80,7 +81,7 @@ async def save_form(
             )
         changed = sorted(k for k in set(old) | set(form) if old.get(k) != form.get(k))
         if changed:
-            await Listing.update({Listing.form: form}).where(Listing.id == listing_id)
+            await Listing.update({Listing.form: seal_form(form)}).where(Listing.id == listing_id)
             await audit.record(
                 actor,
                 action="application.form_saved",

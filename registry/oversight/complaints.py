@@ -17,6 +17,7 @@ from piccolo.engine.postgres import PostgresEngine
 from registry.access import scope
 from registry.access.masking import mask_contact
 from registry.access.personal_data import CONTACT, plain_text, seal_text
+from registry.access.reveal import reveal
 from registry.access.scope import RecordKind
 from registry.db import write_transaction
 from registry.notices.objections import client_hash
@@ -223,6 +224,27 @@ def may_handle(actor: Actor, row: dict[str, Any]) -> bool:
     return any(
         g.role == Role.reviewer and g.district_id == row["district_id"] for g in actor.grants
     )
+
+
+async def reveal_contact(actor: Actor, complaint_id: int, reason: str) -> str:
+    """The sender's full contact, for a reviewer of the provider's district who gives a reason.
+
+    404 outside the actor's scope, 403 for anyone else who reads the complaint (the city, an
+    approver), 422 without a reason. The reveal is the listing's (registry.access.reveal): one
+    audit event with who, when and why, naming the field, never the contact itself.
+    """
+    row = await get(actor, complaint_id)
+    if not may_handle(actor, row):
+        raise Forbidden("只有该区教育局审核员可以查看投诉人的完整联系方式")
+    if not row["contact"]:
+        raise _refused("contact", "none", "投诉人未留联系方式")
+    revealed = await reveal(int(row["listing"]), actor, contact_field(complaint_id), reason)
+    return revealed.value
+
+
+def contact_field(complaint_id: int) -> str:
+    """How the reveal (and its audit event) names a complaint's contact."""
+    return f"complaints.{complaint_id}.contact"
 
 
 async def _handled(actor: Actor, complaint_id: int) -> dict[str, Any]:

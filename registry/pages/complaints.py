@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
@@ -125,6 +126,8 @@ async def _handle_page(
         status_code=status_code,
         c=row,
         can_handle=complaints.may_handle(actor, row) and row["status"] in complaints.OPEN,
+        # The district's reviewer may see the sender's full contact, with a reason (audited).
+        can_reveal=complaints.may_handle(actor, row) and bool(row["contact"]),
         labels={s.value: label for s, label in complaints.STATUS_LABELS.items()},
         reply_max=complaints.REPLY_MAX,
         **{"values": {}, "errors": {}, **context},
@@ -190,6 +193,38 @@ async def bureau_decide(
     return redirect(f"/bureau/complaints/{complaint_id}?done=decided")
 
 
+@post(
+    "/bureau/complaints/{complaint_id:int}/contact/reveal",
+    include_in_schema=False,
+    dependencies=_ACTOR,
+    cache_control=CacheControlHeader(no_store=True),
+)
+async def bureau_reveal_contact(
+    request: Request[Any, Any, Any], actor: NamedDependency[Actor], complaint_id: FromPath[int]
+) -> Template:
+    """The page again with the sender's full contact where its mask was (audited, with a reason)."""
+    reason = form_text(await request.form(), "reason")
+    try:
+        contact = await complaints.reveal_contact(actor, complaint_id, reason)
+    except Refused as error:
+        errors = first_by_field(error.errors)
+        return await _handle_page(
+            actor,
+            complaint_id,
+            status_code=422,
+            reveal_values={"reason": reason},
+            reveal_errors=errors,
+            flash=errors.get("contact"),
+            flash_kind="error",
+        )
+    return await _handle_page(
+        actor,
+        complaint_id,
+        revealed_contact=contact,
+        flash="已显示完整联系方式，本次查看已记入办理记录",
+    )
+
+
 ROUTES: list[Any] = [
     new_complaint,
     lodge_complaint,
@@ -198,4 +233,5 @@ ROUTES: list[Any] = [
     bureau_complaint,
     bureau_investigate,
     bureau_decide,
+    bureau_reveal_contact,
 ]

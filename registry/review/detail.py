@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from registry.access.personal_data import open_form
 from registry.review.scope import check_context
 from registry.tables import Document, FormSnapshot
 from workflows import engine
@@ -27,7 +28,7 @@ async def submitted_form(listing: Mapping[str, Any]) -> dict[str, Any]:
         .output(load_json=True)
         .first()
     )
-    form = snapshot["form"] if snapshot else listing["form"]
+    form = open_form(snapshot["form"] if snapshot else listing["form"])
     return form if isinstance(form, dict) else {}
 
 

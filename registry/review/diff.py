@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from registry.access.personal_data import open_form
 from registry.review.scope import staff_listing
 from registry.tables import FormSnapshot
 from workflows.actors import Actor
@@ -82,7 +83,7 @@ async def form_diff(listing_id: int, actor: Actor) -> FormDiff:
             base["submitted_at"],
             None,
             None,
-            diff_forms(base["form"], listing["form"]),
+            diff_forms(open_form(base["form"]), listing["form"]),
         )
     head, base = snapshots
     return FormDiff(
@@ -90,5 +91,5 @@ async def form_diff(listing_id: int, actor: Actor) -> FormDiff:
         base["submitted_at"],
         head["version"],
         head["submitted_at"],
-        diff_forms(base["form"], head["form"]),
+        diff_forms(open_form(base["form"]), open_form(head["form"])),
     )

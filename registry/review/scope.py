@@ -8,6 +8,7 @@ from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
 
+from registry.access.personal_data import with_open_form
 from registry.access.scope import RecordKind, visible
 from registry.tables import District, Listing, Membership
 from workflows.actors import Actor, Grant
@@ -63,6 +64,8 @@ async def staff_listing(listing_id: int, actor: Actor) -> tuple[dict[str, Any], 
         )
     if listing is None:
         raise NotFound("申请记录不存在")
+    # Opened for the checks and the reveal; every output masks it (registry.access.masking).
+    with_open_form(listing)
     grants = [g for g in _grants(actor, listing) if g.role in STAFF_ROLES]
     return listing, grants
 

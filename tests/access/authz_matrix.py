@@ -365,6 +365,10 @@ ROUTES: list[Row] = [
     route("POST", "/bureau/complaints/{complaint_id:int}/decision", ok="reviewer",
           also={"approver": 403, "city": 403}, params={"complaint_id": "@complaint.A"},
           form={"outcome": "dismissed", "reply": "经核实，该机构已整改，投诉不成立。"}),
+    # The sender's full contact: the district's reviewer only, with a reason (audited).
+    route("POST", "/bureau/complaints/{complaint_id:int}/contact/reveal", ok="reviewer",
+          also={"approver": 403, "city": 403}, params={"complaint_id": "@complaint.A"},
+          form={"reason": "电话联系投诉人核实情况"}),
     route("POST", "/api/v1/incidents", ok="school reviewer", json=INCIDENT),
     route("GET", "/api/v1/incidents", ok=f"{SCHOOLS} {ALL_STAFF}", refused=403),
     route("GET", "/api/v1/incidents/{incident_id:int}", ok=f"school {HEPING_STAFF}",

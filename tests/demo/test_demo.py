@@ -8,7 +8,7 @@ import click
 import pytest
 from piccolo.apps.user.tables import BaseUser
 
-from registry.access.personal_data import organisation_plain
+from registry.access.personal_data import open_form, organisation_plain
 from registry.demo import DEMO_PASSWORD, demo_logins, seed_demo_data
 from registry.demo.identity import is_valid_resident_id, is_valid_uscc
 from registry.demo.plan import build_plan
@@ -61,7 +61,8 @@ async def test_demo_seed(db: object) -> None:
     ]
     assert forced and all(r["banned_until"] is not None for r in forced)
     for row in listings:
-        assert validate(APPLICATION, row["form"]) == []
+        assert validate(APPLICATION, open_form(row["form"])) == []  # sealed in storage
+        assert validate(APPLICATION, row["form"]) != []  # its numbers are not in the clear
     organisations = await Organisation.select()
     assert all(is_valid_uscc(o["uscc"]) for o in organisations if o["kind"] == "organisation")
     opened = [organisation_plain(o) for o in organisations]  # sealed in storage

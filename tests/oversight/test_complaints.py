@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 
 from registry.oversight import complaints
 from registry.oversight.complaints import RateLimited
-from registry.tables import Complaint
+from registry.tables import AuditEvent, Complaint
 from tests.api.conftest import Login, login  # noqa: F401  (the fixture)
 from tests.cast import BINHAI, CAST, T0, listing_in
 from workflows.engine import NotFound
@@ -132,3 +133,93 @@ async def test_bureau_lists_and_decides_with_a_reply(login: Login) -> None:  # n
     other_reviewer = await login("reviewer_binhai")
     assert (await other_reviewer.get(f"/bureau/complaints/{lodged['id']}")).status_code == 404
     assert (await (await login("school")).get("/bureau/complaints")).status_code == 403
+
+
+async def _reveal_events() -> list[dict[str, Any]]:
+    return await (
+        AuditEvent.select()
+        .where(AuditEvent.action == "personal_data.revealed")
+        .output(load_json=True)
+    )
+
+
+async def test_the_senders_contact_is_revealed_only_with_a_reason_and_audited(
+    login: Login,  # noqa: F811
+) -> None:
+    listing_id = await listing_in(State.listed)
+    lodged = await complaints.lodge(listing_id, CONTENT, "13820001234", "10.0.0.1")
+    page_url = f"/bureau/complaints/{lodged['id']}"
+    reveal_url = f"{page_url}/contact/reveal"
+    reviewer = await login("reviewer")
+
+    # Masked by default, with the reveal form for the district's reviewer.
+    page = await reviewer.get(page_url)
+    assert "138****1234" in page.text and "13820001234" not in page.text
+    assert f'action="{reveal_url}"' in page.text and "查看完整联系方式" in page.text
+
+    # No reason (or too short a one): refused next to the field, nothing shown or recorded.
+    for reason in ("", "核实"):
+        refused = await reviewer.post(reveal_url, data={"reason": reason})
+        assert refused.status_code == 422
+        assert "请说明查看完整信息的理由（至少5个字）" in refused.text
+        assert "13820001234" not in refused.text and "138****1234" in refused.text
+    assert await _reveal_events() == []
+
+    # With a reason: the full number on this answer only, and who, when and why in the trail.
+    reason = "电话联系投诉人核实迟到情况"
+    shown = await reviewer.post(reveal_url, data={"reason": reason})
+    assert shown.status_code == 200, shown.text
+    assert "13820001234" in shown.text and "本次查看已记入办理记录" in shown.text
+    assert "no-store" in shown.headers["cache-control"]
+    assert "13820001234" not in (await reviewer.get(page_url)).text  # masked again
+    [event] = await _reveal_events()
+    assert (event["actor_name"], event["role"], event["reason"]) == ("reviewer", "reviewer", reason)
+    assert event["actor_id"] == CAST.users["reviewer"] and event["occurred_at"] is not None
+    assert event["listing"] == listing_id
+    assert event["payload"] == {
+        "listing": listing_id,
+        "field": f"complaints.{lodged['id']}.contact",
+    }
+    assert "13820001234" not in str(event)
+    # The listing's history names the reveal, never the number.
+    history = await reviewer.get(f"/bureau/listings/{listing_id}")
+    assert "查看完整个人信息" in history.text and "13820001234" not in history.text
+
+
+async def test_no_one_else_reveals_a_senders_contact(login: Login) -> None:  # noqa: F811
+    listing_id = await listing_in(State.listed)
+    lodged = await complaints.lodge(listing_id, CONTENT, "13820001234", "10.0.0.1")
+    page_url = f"/bureau/complaints/{lodged['id']}"
+    data = {"reason": "电话联系投诉人核实迟到情况"}
+    # Another district's reviewer: the complaint does not exist for it.
+    other = await login("reviewer_binhai")
+    assert (await other.post(f"{page_url}/contact/reveal", data=data)).status_code == 404
+    # The district's approver and the city read the complaint masked, and may not reveal.
+    for who in ("approver", "city"):
+        client = await login(who)
+        page = await client.get(page_url)
+        assert page.status_code == 200 and "138****1234" in page.text
+        assert "/contact/reveal" not in page.text
+        refused = await client.post(f"{page_url}/contact/reveal", data=data)
+        assert refused.status_code == 403, who
+        assert "13820001234" not in refused.text
+    # Providers and schools have no bureau pages.
+    for who in ("provider", "school"):
+        client = await login(who)
+        assert (await client.post(f"{page_url}/contact/reveal", data=data)).status_code == 404
+    assert await _reveal_events() == []
+
+
+async def test_a_complaint_without_a_contact_has_nothing_to_reveal(
+    login: Login,  # noqa: F811
+) -> None:
+    listing_id = await listing_in(State.listed)
+    lodged = await complaints.lodge(listing_id, CONTENT, "", "10.0.0.1")
+    reviewer = await login("reviewer")
+    page_url = f"/bureau/complaints/{lodged['id']}"
+    assert "/contact/reveal" not in (await reviewer.get(page_url)).text
+    refused = await reviewer.post(
+        f"{page_url}/contact/reveal", data={"reason": "电话联系投诉人核实迟到情况"}
+    )
+    assert refused.status_code == 422 and "投诉人未留联系方式" in refused.text
+    assert await _reveal_events() == []

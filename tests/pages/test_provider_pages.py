@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from registry.access.personal_data import open_form
 from registry.pages.formrender import parse_fields
 from registry.tables import Listing
 from schemas import APPLICATION, load_schema
@@ -118,13 +119,15 @@ async def post_form(client: Client, url: str, pairs: list[tuple[str, str]]) -> h
 
 
 async def stored_form(listing_id: int) -> dict[str, Any]:
+    """The listing's form as the app reads it (stored, its numbers are sealed)."""
     row = (
         await Listing.select(Listing.form)
         .where(Listing.id == listing_id)
         .output(load_json=True)
         .first()
     )
-    return row["form"]
+    form: dict[str, Any] = open_form(row["form"])
+    return form
 
 
 # --- the parser, unit by unit --------------------------------------------------------------

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from piccolo.apps.user.tables import BaseUser
 from pypdf import PdfReader
 
+from registry.access.personal_data import open_form
 from registry.applications.forms import EDITABLE_STATES
 from registry.demo import DEMO_PASSWORD, demo_logins, seed_demo_data
 from registry.notices.certificates import verify_code
@@ -171,7 +172,7 @@ async def _provider_and_own_numbers() -> tuple[str, dict[str, set[str]]]:
         if drafts:
             own: dict[str, set[str]] = {}
             for draft in drafts:
-                numbers = full_numbers(str(draft["form"]))
+                numbers = full_numbers(str(open_form(draft["form"])))  # stored sealed
                 own[f"/api/v1/listings/{draft['id']}/form"] = numbers
                 own[f"/provider/applications/{draft['id']}"] = numbers
             return login.username, own

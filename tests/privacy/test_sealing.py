@@ -23,7 +23,7 @@ from tests.factories import INDIVIDUAL_ID
 from workflows.states import State
 
 SEALING = "registry.piccolo_migrations.registry_2026_12_07t04_31_41_000000"
-# Numbers no application form in this test holds: forms are stored as JSON, unsealed.
+# Numbers no application form in this test holds (forms are sealed by a migration of their own).
 PHONE, OBJECTOR = "15902212345", "13700007777"
 PLAINTEXT = (INDIVIDUAL_ID, PHONE, OBJECTOR)
 
