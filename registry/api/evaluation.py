@@ -521,8 +521,8 @@ class CycleController(Controller):
         """What confirming all at once would do: counts per consequence, the exits by name,
         what it skips; and the cycle's grade distribution."""
         cycle = await cycles.staff_cycle(actor, cycle_id)
-        plan = await decisions.batch_plan(actor, cycle_id)
         rows = await cycles.cycle_results(actor, cycle_id)
+        plan = await decisions.batch_plan(actor, cycle_id, rows)
         policy = await district_policy(cycle["district"])
         spread = distribution(rows, policy["evaluation"]["excellent_share_warning"])
         return PlanOut(cycle_id, plan.as_dict(), spread)

@@ -12,7 +12,7 @@ it; a change at decision time that makes it harsher is heard again first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -372,9 +372,9 @@ async def grade_manually(
 class BatchPlan:
     """What confirming many results at once would do, shown before anyone confirms."""
 
-    included: list[dict[str, Any]] = field(default_factory=list)
+    included: list[Mapping[str, Any]] = field(default_factory=list)
     by_consequence: dict[str, int] = field(default_factory=dict)
-    exits: list[dict[str, Any]] = field(default_factory=list)
+    exits: list[Mapping[str, Any]] = field(default_factory=list)
     skipped_manual: int = 0
     skipped_waiting: int = 0
     skipped_answered: int = 0
@@ -403,12 +403,20 @@ class BatchPlan:
         }
 
 
-async def batch_plan(actor: Actor, cycle_id: int) -> BatchPlan:
+async def batch_plan(
+    actor: Actor, cycle_id: int, rows: Sequence[Mapping[str, Any]] | None = None
+) -> BatchPlan:
     """Results a batch confirms: computed ones, and provisional ones whose provider did not
     answer by the deadline. Never one that needs manual grading, is still waiting for the
-    provider, or was answered (that answer needs its own reasoned decision)."""
+    provider, or was answered (that answer needs its own reasoned decision).
+
+    `rows` are the cycle's results when the caller has read them already (a page showing
+    them too); the plan is the same either way."""
     today = timesource.local_today()
-    rows = await cycle_results(actor, cycle_id)
+    if rows is None:
+        rows = await cycle_results(actor, cycle_id)
+    else:
+        await staff_cycle(actor, cycle_id)
     waiting_ids = [r["id"] for r in rows if r["status"] == ResultStatus.provisional.value]
     hearings: dict[int, dict[str, Any]] = {}
     if waiting_ids:

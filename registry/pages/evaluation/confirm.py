@@ -39,9 +39,9 @@ async def _plan_page(actor: Actor, cycle_id: int, status_code: int = 200, **extr
     cycle = await cycles.staff_cycle(actor, cycle_id)
     if cycle["status"] == CycleStatus.open.value:
         return await render_cycle(actor, cycle_id)
-    plan = await decisions.batch_plan(actor, cycle_id)
-    policy = await district_policy(cycle["district"])
     rows = await cycles.cycle_results(actor, cycle_id)
+    plan = await decisions.batch_plan(actor, cycle_id, rows)
+    policy = await district_policy(cycle["district"])
     return render(
         "evaluation/bureau_confirm.html",
         actor,

@@ -153,7 +153,8 @@ async def _closed_context(
     actor: Actor, cycle: dict[str, Any], consequence: str, status: str, page: str
 ) -> dict[str, Any]:
     """A closed cycle's results (filtered, one page), their statuses and grade spread."""
-    results = [result_view(r) for r in await cycles.cycle_results(actor, cycle["id"])]
+    rows = await cycles.cycle_results(actor, cycle["id"])
+    results = [result_view(r) for r in rows]
     counts = Counter(r["consequence"] for r in results)
     statuses = Counter(r["status"] for r in results)
     shown = [
@@ -163,11 +164,11 @@ async def _closed_context(
         and (not status or r["status"] == status)
     ]
     base = f"/bureau/evaluation/{cycle['id']}"
-    rows, pager = paged(
+    page_rows, pager = paged(
         shown, page, base, {"consequence": consequence, "status": status}, anchor="results"
     )
     policy = await district_policy(cycle["district"])
-    plan = await batch_plan(actor, cycle["id"])
+    plan = await batch_plan(actor, cycle["id"], rows)
     return {
         "filters": [
             (c.value, c.label, counts.get(c.value, 0)) for c in Consequence if counts.get(c.value)
@@ -175,7 +176,7 @@ async def _closed_context(
         "status_filters": [
             (value, label, statuses[value]) for value, label in STATUS_LABELS.items()
         ],
-        "results": rows,
+        "results": page_rows,
         "pager": pager,
         "total": len(results),
         "waiting": sum(1 for r in results if not r["confirmed"]),
