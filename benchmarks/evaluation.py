@@ -11,6 +11,10 @@ closes the cycle through `registry.evaluation.cycles.close_cycle` — the same c
 calls — and times it; between rounds the results are deleted and the cycle reopened.
 Target: <= 10 s for 10,000 listings on SQLite, with the rules of evidence and the hearings
 opened for the adverse results (one audit event each) inside the close.
+
+Then, for the pages that follow: the time to read what the closed cycle's page shows (every
+result's status, the grade distribution, the batch plan), and the time to confirm the whole
+batch that page offers (each renewal fires through the engine, one listing at a time).
 """
 
 from __future__ import annotations
@@ -38,7 +42,9 @@ os.environ.setdefault("REGISTRY_DATABASE_URL", f"sqlite:///{_TMP / 'bench.sqlite
 from faker import Faker  # noqa: E402
 
 from registry.cli import migrate_database  # noqa: E402
-from registry.evaluation.cycles import close_cycle  # noqa: E402
+from registry.evaluation.cycles import close_cycle, staff_cycle  # noqa: E402
+from registry.evaluation.decisions import batch_plan, confirm_batch  # noqa: E402
+from registry.pages.evaluation.cycles import _closed_context  # noqa: E402
 from registry.tables import (  # noqa: E402
     Complaint,
     CycleStatus,
@@ -268,6 +274,21 @@ async def main(listings: int, rounds: int, seed: int) -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert summary is not None
+    # What the closed cycle's page reads for a reviewer (statuses, distribution, the batch
+    # plan, one page of 50 results): a page of the same 10,000 results.
+    page_times = []
+    with timesource.frozen(CLOSE_AT):
+        cycle = await staff_cycle(reviewer, cycle_id)
+        for _ in range(3):
+            began = time.perf_counter()
+            context = await _closed_context(reviewer, cycle, "", "", "1")
+            page_times.append(time.perf_counter() - began)
+    # Confirming the batch the page offers: every renewal fires through the engine.
+    with timesource.frozen(CLOSE_AT):
+        plan = await batch_plan(reviewer, cycle_id)
+        began = time.perf_counter()
+        confirmed = await confirm_batch(reviewer, cycle_id, [r["listing"] for r in plan.included])
+        batch_time = time.perf_counter() - began
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     engine = os.environ["REGISTRY_DATABASE_URL"].split(":", 1)[0]
     print(f"\nengine: {engine}; listings scored per close: {summary.scored:,}")
@@ -276,6 +297,11 @@ async def main(listings: int, rounds: int, seed: int) -> None:
     print(f"sent to their providers to be heard first: {summary.sent_for_hearing:,}")
     print(f"close + score, {rounds} rounds: " + ", ".join(f"{t:.2f} s" for t in timings))
     print(f"median: {statistics.median(timings):.2f} s  (target <= 10 s for 10,000 on SQLite)")
+    print(
+        f"closed cycle page data ({context['total']:,} results, batch of "
+        f"{context['batch_count']:,}), 3 reads: " + ", ".join(f"{t:.2f} s" for t in page_times)
+    )
+    print(f"batch confirmation of {confirmed:,} results: {batch_time:.1f} s")
     print(
         f"peak Python memory during a close: {peak / 2**20:.1f} MiB; process max RSS {rss:.0f} MiB"
     )
