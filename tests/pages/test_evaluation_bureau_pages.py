@@ -192,6 +192,7 @@ async def test_results_wait_for_grading_and_hearing_before_they_are_confirmed(
         # Manual grading: a reason is required, then the result can be confirmed.
         page = (await reviewer.get(f"/bureau/evaluation/{cycle}/results/{thin}")).text
         assert "证据不足" in page or "没有可评分的数据" in page
+        assert ">None<" not in page  # an unscored item shows a dash, not Python's None
         assert f'action="/bureau/evaluation/{cycle}/results/{thin}/grade"' in page
         refused = await reviewer.post(
             f"/bureau/evaluation/{cycle}/results/{thin}/confirm", data={"back": "result"}
