@@ -10,17 +10,33 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from registry.access import logins, passwords, sessions
+from registry.access.accounts import actor_for
 from registry.pages.common import by_field, maybe_actor, page_actor, redirect, render
 from registry.web.security import begin_session, client_address, end_session
 from workflows.actors import Actor
+from workflows.states import Role
 
 _ACTOR = {"actor": Provide(page_actor)}
+# Where each role's work is, in the order a person with several roles lands on it.
+HOME_OF_ROLE: tuple[tuple[Role, str], ...] = (
+    (Role.reviewer, "/bureau"),
+    (Role.approver, "/bureau"),
+    (Role.city, "/bureau"),
+    (Role.school, "/school"),
+    (Role.provider, "/provider"),
+)
+
+
+def home_of(actor: Actor | None) -> str:
+    """The page a signed-in person's own work starts on (the public search otherwise)."""
+    roles = actor.roles if actor else set()
+    return next((path for role, path in HOME_OF_ROLE if role in roles), "/")
 
 
 def _safe_next(value: object) -> str:
-    # Only local paths: never redirect a user to another site after login.
+    # Only local paths: never redirect a user to another site after login ("" if none).
     text = str(value or "")
-    return text if text.startswith("/") and not text.startswith("//") else "/"
+    return text if text.startswith("/") and not text.startswith("//") else ""
 
 
 @get("/login", include_in_schema=False)
@@ -55,7 +71,8 @@ async def login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
         if refused.retry_after:
             page.headers["Retry-After"] = str(refused.retry_after)
         return page
-    response = redirect(_safe_next(form.get("next")))
+    target = _safe_next(form.get("next")) or home_of(await actor_for(user_id))
+    response = redirect(target)
     await begin_session(response, user_id)
     return response
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+from litestar import Litestar
 
 from tests.cast import PASSWORD
+from tests.conftest import http_client
 
 
 async def _csrf(client: httpx.AsyncClient, path: str = "/login") -> str:
@@ -49,13 +51,37 @@ async def test_login_never_redirects_off_site(anonymous: httpx.AsyncClient) -> N
             "next": "//evil.example/",
         },
     )
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/bureau"  # the city's own work, not the link
+
+
+async def test_each_role_lands_on_its_own_work(db: object, app: Litestar) -> None:
+    for username, home in (
+        ("provider", "/provider"),
+        ("reviewer", "/bureau"),
+        ("approver", "/bureau"),
+        ("school", "/school"),
+        ("city", "/bureau"),
+    ):
+        async with http_client(app) as client:
+            token = await _csrf(client)
+            data = {"username": username, "password": PASSWORD, "_csrf_token": token}
+            response = await client.post("/login", data=data)
+            assert response.status_code == 303, username
+            assert response.headers["location"] == home, username
+            assert (await client.get(home)).status_code == 200
+            # Sent to the login from a page, the person goes back to it.
+            again = await client.post("/login", data={**data, "next": "/notices"})
+            assert again.headers["location"] == "/notices"
 
 
 async def test_unknown_page_is_a_chinese_404_page(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.get("/no/such/page")
     assert response.status_code == 404
     assert "页面不存在" in response.text and "text/html" in response.headers["content-type"]
+    assert "<title>页面不存在 · " in response.text  # the tab says what happened
+    icon = response.text.split('rel="icon" href="')[1].split('"')[0]
+    served = await anonymous.get(icon)
+    assert served.status_code == 200 and "image/svg+xml" in served.headers["content-type"]
 
 
 async def test_api_errors_stay_json(anonymous: httpx.AsyncClient) -> None:
