@@ -7,6 +7,7 @@ a resident ID's digits (the birth date is personal data), only positions and che
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from workflows import timesource
 
@@ -22,6 +23,32 @@ ID_CHECK = "10X98765432"
 EARLIEST_BIRTH_YEAR = 1900
 # The lawful minimum working age (劳动法第十五条), for staff and individual applicants.
 STAFF_MIN_AGE = 16
+
+
+IDENTITY_KEYS = frozenset({"uscc", "resident_id"})
+
+
+def normalise_identity(text: str | None) -> str | None:
+    """An identity number as the standards write it: upper case, no spaces. People type a
+    credit code or an ID's check letter in lower case, or paste it with spaces; that is the
+    same number, so it is accepted rather than refused."""
+    if text is None:
+        return None
+    return "".join(text.split()).upper()
+
+
+def normalise_identities(value: Any) -> Any:
+    """The same, for every `uscc` and `resident_id` string anywhere in a form."""
+    if isinstance(value, dict):
+        return {
+            k: normalise_identity(v)
+            if k in IDENTITY_KEYS and isinstance(v, str)
+            else normalise_identities(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [normalise_identities(v) for v in value]
+    return value
 
 
 def uscc_check_char(body: str) -> str:

@@ -22,6 +22,7 @@ from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import Refused
+from workflows.identity import normalise_identities
 from workflows.states import LIVE_STATES, ExitReason, Role, State
 
 CREATED = "application.created"
@@ -55,7 +56,8 @@ async def create_listing(
             Listing(
                 organisation=organisation_id,
                 district=district_id,
-                form=seal_form(dict(form)),  # its ID and phone numbers sealed
+                # Its ID and phone numbers written as the standards do, then sealed.
+                form=seal_form(normalise_identities(dict(form))),
                 created_at=now,
             )
         ).returning(Listing.id)

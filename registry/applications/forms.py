@@ -31,6 +31,7 @@ from workflows.actors import Actor
 from workflows.checks import Finding, run_checks
 from workflows.context import Refusal
 from workflows.engine import Conflict, Refused, build_context
+from workflows.identity import normalise_identities
 from workflows.states import Role, State
 from workflows.transitions import TRANSITIONS
 
@@ -72,6 +73,7 @@ async def save_form(
         if version != row["version"] or (seen_hash and seen_hash != form_hash(row["form"])):
             raise Conflict("申请表已被他人修改或状态已变化，请刷新页面后再保存")
         old = row["form"] if isinstance(row["form"], dict) else {}
+        form = normalise_identities(form)
         # A masked number sent back stands for the stored one: never store the mask.
         form, unresolved = restore_masked(form, old)
         if unresolved:

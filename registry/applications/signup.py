@@ -29,7 +29,12 @@ from workflows import audit, timesource
 from workflows.actors import Actor
 from workflows.context import Refusal
 from workflows.engine import NotFound, Refused
-from workflows.identity import mask_resident_id, resident_id_problem, uscc_problem
+from workflows.identity import (
+    mask_resident_id,
+    normalise_identity,
+    resident_id_problem,
+    uscc_problem,
+)
 from workflows.states import Role
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
@@ -97,8 +102,18 @@ async def credential_problems(username: str, password: str) -> list[Refusal]:
     return problems
 
 
+def normalised(data: SignupIn) -> SignupIn:
+    """The sign-up with its identity numbers written as the standards write them."""
+    return msgspec.structs.replace(
+        data,
+        uscc=normalise_identity(data.uscc),
+        resident_id=normalise_identity(data.resident_id),
+    )
+
+
 async def signup_problems(data: SignupIn) -> list[Refusal]:
     """Every problem of a sign-up at once, each naming its field."""
+    data = normalised(data)
     problems: list[Refusal] = []
     if data.kind not in ProviderKind.__members__:
         problems.append(
@@ -190,6 +205,7 @@ async def register(data: SignupIn, address: str | None = None) -> SignedUp:
 
     `address` (the client's) is rate limited; None (the command line, demo data) is not.
     """
+    data = normalised(data)
     problems = await signup_problems(data)
     if problems:
         raise Refused("注册信息未通过校验", problems)

@@ -194,3 +194,25 @@ async def test_inbox_lists_rejection_with_reasons_newest_first(login: Login) -> 
     assert [i["action"] for i in items] == ["reject"]
     assert items[0]["message"] == "主教练资格证书与本人信息不符"
     assert items[0]["detail"].startswith("可申请复核至")
+
+
+async def test_identity_numbers_typed_in_lower_case_are_accepted_in_upper_case(
+    login: Login,
+) -> None:
+    client = await login("provider")
+    form = valid_application()
+    form["organisation"]["uscc"] = " " + form["organisation"]["uscc"].lower() + " "
+    created = await client.post("/api/v1/listings", json={"district": BINHAI, "form": form})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["form"]["organisation"]["uscc"] == valid_application()["organisation"]["uscc"]
+    assert not [p for p in body["problems"] if "uscc" in p["field"]]
+    form["organisation"]["uscc"] = form["organisation"]["uscc"].strip().lower()
+    saved = await client.put(
+        f"/api/v1/listings/{body['id']}/form", json={"form": form, "version": body["version"]}
+    )
+    assert saved.status_code == 200, saved.text
+    query = Listing.select(Listing.form).where(Listing.id == body["id"])
+    row = await query.output(load_json=True).first()
+    stored = open_form(row["form"])
+    assert stored["organisation"]["uscc"] == valid_application()["organisation"]["uscc"]

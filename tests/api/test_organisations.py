@@ -137,3 +137,19 @@ async def test_colleague_added_by_a_provider_of_the_organisation(login: Login) -
         f"/api/v1/organisations/{feiyue}/users", json={"username": "x_user", "password": "p" * 9}
     )
     assert refused.status_code == 404
+
+
+async def test_a_credit_code_typed_in_lower_case_signs_up_in_upper_case(
+    anonymous: Client,
+) -> None:
+    typed = NEW_USCC[:9].lower() + " " + NEW_USCC[9:].lower()
+    response = await anonymous.post("/api/v1/organisations", json=organisation(uscc=typed))
+    assert response.status_code == 201, response.text
+    row = await Organisation.select().where(Organisation.id == response.json()["id"]).first()
+    assert row["uscc"] == NEW_USCC
+    # The same code typed differently is the same organisation.
+    again = await anonymous.post(
+        "/api/v1/organisations", json=organisation(uscc=NEW_USCC, username="qihang2")
+    )
+    assert again.status_code == 422
+    assert "已注册" in errors_by_field(again.json())["uscc"]

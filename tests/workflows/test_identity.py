@@ -12,6 +12,8 @@ from workflows.identity import (
     is_valid_uscc,
     mask_resident_id,
     minimum_age_problem,
+    normalise_identities,
+    normalise_identity,
     resident_id_check,
     resident_id_problem,
     uscc_check_char,
@@ -124,3 +126,17 @@ def test_masking_hides_the_birth_date() -> None:
     masked = mask_resident_id(COACH_ID)
     assert masked == "1201************30" and "19800315" not in masked and len(masked) == 18
     assert mask_resident_id("12345") == "*****"
+
+
+def test_identity_numbers_anywhere_in_a_form_are_written_as_the_standards_do() -> None:
+    form = {
+        "organisation": {"uscc": " 91120101ma06b2c3du ", "name": "abc"},
+        "staff": [{"resident_id": "12010119900307 123x", "name": "x"}],
+        "uscc_note": "keep me",
+    }
+    assert normalise_identities(form) == {
+        "organisation": {"uscc": "91120101MA06B2C3DU", "name": "abc"},
+        "staff": [{"resident_id": "12010119900307123X", "name": "x"}],
+        "uscc_note": "keep me",
+    }
+    assert normalise_identity(None) is None
