@@ -44,7 +44,7 @@ from faker import Faker  # noqa: E402
 from registry.cli import migrate_database  # noqa: E402
 from registry.evaluation.cycles import close_cycle, staff_cycle  # noqa: E402
 from registry.evaluation.decisions import batch_plan, confirm_batch  # noqa: E402
-from registry.pages.evaluation.cycles import _closed_context  # noqa: E402
+from registry.pages.evaluation.cycles import closed_context  # noqa: E402
 from registry.tables import (  # noqa: E402
     Complaint,
     CycleStatus,
@@ -281,7 +281,7 @@ async def main(listings: int, rounds: int, seed: int) -> None:
         cycle = await staff_cycle(reviewer, cycle_id)
         for _ in range(3):
             began = time.perf_counter()
-            context = await _closed_context(reviewer, cycle, "", "", "1")
+            context = await closed_context(reviewer, cycle, "", "", "1")
             page_times.append(time.perf_counter() - began)
     # Confirming the batch the page offers: every renewal fires through the engine.
     with timesource.frozen(CLOSE_AT):

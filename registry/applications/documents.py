@@ -19,6 +19,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 from registry.applications import retention, storage
 from registry.applications.ownership import own_listing
 from registry.db import write_transaction
+from registry.evaluation.hearings import answer_upload_refusal
 from registry.settings import get_settings
 from registry.tables import Document, Listing, Organisation
 from workflows import audit
@@ -159,9 +160,6 @@ async def upload(listing_id: int, actor: Actor, data: UploadIn) -> dict[str, Any
         choices = "、".join(UPLOAD_KINDS.values())
         problems.append(Refusal("kind", "enum", f"请选择材料类型：{choices}"))
     elif kind == HEARING_KIND:
-        # Imported here: the evaluation package reads documents too.
-        from registry.evaluation.hearings import answer_upload_refusal
-
         if refusal := await answer_upload_refusal(listing_id):
             raise Refused(refusal.message, [refusal])
     elif refusal := _may_change(listing, kind):

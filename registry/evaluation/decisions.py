@@ -410,13 +410,11 @@ async def batch_plan(
     answer by the deadline. Never one that needs manual grading, is still waiting for the
     provider, or was answered (that answer needs its own reasoned decision).
 
-    `rows` are the cycle's results when the caller has read them already (a page showing
-    them too); the plan is the same either way."""
+    `rows` are the cycle's results when the caller has read them already with
+    `cycle_results` (which checks the actor's access); the plan is the same either way."""
     today = timesource.local_today()
     if rows is None:
         rows = await cycle_results(actor, cycle_id)
-    else:
-        await staff_cycle(actor, cycle_id)
     waiting_ids = [r["id"] for r in rows if r["status"] == ResultStatus.provisional.value]
     hearings: dict[int, dict[str, Any]] = {}
     if waiting_ids:

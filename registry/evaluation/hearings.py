@@ -195,6 +195,18 @@ async def answer_upload_refusal(listing_id: int) -> Refusal | None:
     )
 
 
+async def answer_documents(ids: Sequence[int | str]) -> list[dict[str, Any]]:
+    """The files attached to an answer (id, name, size), in the order they were uploaded."""
+    wanted = [int(i) for i in ids or ()]
+    if not wanted:
+        return []
+    return list(
+        await Document.select(Document.id, Document.original_name, Document.size)
+        .where(Document.id.is_in(wanted))
+        .order_by(Document.id)
+    )
+
+
 async def pending_documents(hearing: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Evidence uploaded for this hearing and not yet part of an answer."""
     return list(

@@ -13,8 +13,10 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from registry.access.accounts import ADMIN_ROLES
+from registry.applications.storage import UploadRefused
 from registry.web.security import optional_actor
 from workflows.actors import Actor
+from workflows.engine import Refused
 from workflows.states import ROLE_LABELS, Role
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -107,3 +109,11 @@ def redirect(path: str) -> Redirect:
 def form_text(form: Any, name: str) -> str:
     """A posted field as text ("" when it was not sent)."""
     return str(form.get(name) or "")
+
+
+def upload_refusal(refused: Refused | UploadRefused) -> tuple[dict[str, list[str]], int]:
+    """A refused upload's messages by field and its status: a field refusal of the documents
+    service (422), or the file itself refused (too large, wrong type, over quota)."""
+    if isinstance(refused, UploadRefused):
+        return {"file": [refused.message]}, refused.status_code
+    return by_field(refused.errors), 422

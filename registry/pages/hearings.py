@@ -7,23 +7,22 @@ within the upload limit), then chosen for the answer, so a refused answer loses 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from registry.applications import storage
-from registry.applications.documents import HEARING_KIND, UploadIn, upload
+from registry.applications.documents import HEARING_KIND, upload
 from registry.applications.ownership import provider_grant
 from registry.evaluation import hearings
 from registry.evaluation.decisions import reconsideration_notice
-from registry.pages.common import by_field, page_actor, redirect, render
+from registry.pages.common import by_field, page_actor, redirect, render, upload_refusal
 from registry.settings import get_settings
-from registry.tables import Document
-from registry.web.uploads import UPLOAD_BODY_CEILING
+from registry.web.uploads import UPLOAD_BODY_CEILING, upload_in
 from workflows import timesource
 from workflows.actors import Actor
 from workflows.engine import Refused
@@ -65,7 +64,7 @@ async def _hearing_page(
 ) -> Template:
     hearing = _view(await hearings.hearing_for_provider(actor, hearing_id))
     documents = await hearings.pending_documents(hearing) if hearing["open"] else []
-    answered = await _answer_documents(hearing)
+    answered = await hearings.answer_documents(hearing["answer_documents"])
     notice = ""
     if hearing["outcome"] in ("confirmed", "changed") and hearing["consequence"] == "exit":
         notice = await reconsideration_notice(hearing["district"])
@@ -81,17 +80,6 @@ async def _hearing_page(
         errors=extra.pop("errors", {}),
         typed=extra.pop("typed", {}),
         **extra,
-    )
-
-
-async def _answer_documents(hearing: dict[str, Any]) -> list[dict[str, Any]]:
-    ids = [int(d) for d in hearing["answer_documents"] or []]
-    if not ids:
-        return []
-    return list(
-        await Document.select(Document.id, Document.original_name, Document.size)
-        .where(Document.id.is_in(ids))
-        .order_by(Document.id)
     )
 
 
@@ -115,21 +103,14 @@ async def upload_evidence(
     """One evidence file for the answer (the documents service checks type, size and quota)."""
     hearing = await hearings.hearing_for_provider(actor, hearing_id)
     posted = await request.form()
-    sent = posted.get("file")
-    file = sent if isinstance(sent, UploadFile) else None
-    data = UploadIn(
-        kind=HEARING_KIND,
-        filename=file.filename if file else None,
-        file=file.file if file else None,
-    )
+    # The kind is this page's, whatever the form says.
+    data = replace(upload_in(posted), kind=HEARING_KIND)
     try:
         await upload(hearing["listing"], actor, data)
     except (Refused, storage.UploadRefused) as refused:
-        if isinstance(refused, Refused):
-            errors, status = by_field(refused.errors), 422
-            errors = {"file": [m for ms in errors.values() for m in ms]}
-        else:
-            errors, status = {"file": [refused.message]}, refused.status_code
+        errors, status = upload_refusal(refused)
+        # The page has one file input: every message of the upload is shown beside it.
+        errors = {"file": [m for ms in errors.values() for m in ms]}
         return await _hearing_page(
             actor,
             hearing_id,

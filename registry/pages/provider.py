@@ -18,7 +18,7 @@ from registry.applications.inbox import history, inbox_for, next_step
 from registry.applications.ownership import own_listing, provider_grant
 from registry.applications.signup import SignupIn, register, signup_problems
 from registry.oversight.complaints import RateLimited
-from registry.pages.common import by_field, page_actor, redirect, render
+from registry.pages.common import by_field, page_actor, redirect, render, upload_refusal
 from registry.pages.formrender import (
     anchor_of,
     build,
@@ -277,10 +277,7 @@ async def upload_page(
     try:
         await upload(listing_id, actor, upload_in(posted))
     except (Refused, storage.UploadRefused) as refused:
-        if isinstance(refused, Refused):
-            errors, status = by_field(refused.errors), 422
-        else:
-            errors, status = {"file": [refused.message]}, refused.status_code
+        errors, status = upload_refusal(refused)
         typed = {
             k: str(posted.get(k) or "")
             for k in ("kind", "valid_from", "valid_until", "staff_index")

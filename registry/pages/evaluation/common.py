@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 
 from registry import review
+from registry.evaluation.summary import STATUS_LABELS
 from registry.pages.common import page_actor
 from registry.tables import ResultStatus
 from workflows.actors import Actor
@@ -40,12 +41,6 @@ DONE_MESSAGES = {
 }
 
 Errors = dict[str, list[str]]
-STATUS_LABELS = {
-    ResultStatus.computed.value: "待确认",
-    ResultStatus.manual.value: "需人工评定",
-    ResultStatus.provisional.value: "待陈述申辩",
-    ResultStatus.confirmed.value: "已确认",
-}
 STATUS_BADGES = {
     ResultStatus.computed.value: "warn",
     ResultStatus.manual.value: "bad",

@@ -149,7 +149,7 @@ async def _progress(cycle: dict[str, Any]) -> list[Progress]:
     return sorted(rows, key=lambda p: p.listing["id"])
 
 
-async def _closed_context(
+async def closed_context(
     actor: Actor, cycle: dict[str, Any], consequence: str, status: str, page: str
 ) -> dict[str, Any]:
     """A closed cycle's results (filtered, one page), their statuses and grade spread."""
@@ -206,7 +206,7 @@ async def render_cycle(
             pending=deadlines.pending(cycle, timesource.local_today()),
         )
     else:
-        context.update(await _closed_context(actor, cycle, consequence, status, page))
+        context.update(await closed_context(actor, cycle, consequence, status, page))
     return render(
         "evaluation/bureau_cycle.html",
         actor,

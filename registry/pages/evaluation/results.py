@@ -22,7 +22,6 @@ from registry.pages.evaluation.common import (
     result_view,
 )
 from registry.pages.evaluation.cycles import render_cycle
-from registry.tables import Document
 from registry.web.errors import status_of
 from workflows import timesource
 from workflows.actors import Actor
@@ -106,17 +105,8 @@ def _evidence_text(evidence: dict[str, Any]) -> list[str]:
 async def _hearing_views(result_id: int) -> list[dict[str, Any]]:
     """The result's hearings, oldest first, with their stage and the answer's attachments."""
     rows = await hearings.hearings_of_result(result_id)
-    ids = [int(d) for h in rows for d in (h["answer_documents"] or [])]
-    documents = {
-        d["id"]: d
-        for d in (
-            await Document.select(Document.id, Document.original_name, Document.size).where(
-                Document.id.is_in(ids)
-            )
-            if ids
-            else []
-        )
-    }
+    ids = [d for h in rows for d in h["answer_documents"] or []]
+    documents = {d["id"]: d for d in await hearings.answer_documents(ids)}
     today = timesource.local_today()
     return [
         {
