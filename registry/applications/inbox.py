@@ -143,8 +143,16 @@ async def _reminders(organisation_id: int, today: date) -> list[InboxItem]:
     return items
 
 
-async def inbox_for(organisation_id: int, today: date, limit: int = 100) -> list[InboxItem]:
-    """Reminders first, then the bureau's messages about the listings, newest first."""
+def _messages_of(organisation_id: int) -> Any:
+    return (AuditEvent.listing.organisation == organisation_id) & AuditEvent.action.is_in(
+        list(TITLES)
+    )
+
+
+async def inbox_for(
+    organisation_id: int, today: date, limit: int = 100, offset: int = 0
+) -> list[InboxItem]:
+    """Reminders first (on the first page only), then the bureau's messages, newest first."""
     rows = await (
         AuditEvent.select(
             AuditEvent.listing,
@@ -154,16 +162,19 @@ async def inbox_for(organisation_id: int, today: date, limit: int = 100) -> list
             AuditEvent.occurred_at,
             AuditEvent.listing.district.name.as_alias("district_name"),
         )
-        .where(
-            (AuditEvent.listing.organisation == organisation_id)
-            & AuditEvent.action.is_in(list(TITLES))
-        )
+        .where(_messages_of(organisation_id))
         .order_by(AuditEvent.id, ascending=False)
         .limit(limit)
+        .offset(offset)
         .output(load_json=True)
     )
-    reminders = await _reminders(organisation_id, today)
+    reminders = await _reminders(organisation_id, today) if offset == 0 else []
     return reminders + [_message(row) for row in rows]
+
+
+async def message_count(organisation_id: int) -> int:
+    """How many messages the inbox holds in all (its pages count these, not the reminders)."""
+    return await AuditEvent.count().where(_messages_of(organisation_id))
 
 
 # --- a listing's history and next step, as the provider sees them ----------------------------

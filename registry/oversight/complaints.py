@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from registry.access.reveal import reveal
 from registry.access.scope import RecordKind
 from registry.db import write_transaction
 from registry.notices.objections import client_hash
+from registry.paging import PAGE_SIZE, Page, fetch_page
 from registry.tables import Complaint, ComplaintStatus, Listing
 from workflows import audit, timesource
 from workflows.actors import Actor
@@ -184,6 +186,26 @@ async def visible(
     actor: Actor, status: str | None = None, listing_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Complaints the actor may read, newest first; a listing outside its scope is 404."""
+    where = await _visible_where(actor, status, listing_id)
+    rows = await Complaint.select(*COLUMNS).where(where).order_by(Complaint.id, ascending=False)
+    return [shown(row) for row in rows]
+
+
+async def visible_page(
+    actor: Actor, status: str | None, number: int, size: int = PAGE_SIZE
+) -> Page:
+    """One page of the complaints the actor may read, newest first, with their total."""
+    where = await _visible_where(actor, status, None)
+    page = await fetch_page(
+        Complaint.select(*COLUMNS).where(where).order_by(Complaint.id, ascending=False),
+        Complaint.count().where(where),
+        number,
+        size,
+    )
+    return replace(page, rows=[shown(row) for row in page.rows])
+
+
+async def _visible_where(actor: Actor, status: str | None, listing_id: int | None) -> Any:
     where = _scope(actor)
     if where is None:
         raise Forbidden("仅区教育局和市教委可以查看投诉")
@@ -198,8 +220,7 @@ async def visible(
         ):
             raise NotFound("机构不存在")
         where &= Complaint.listing == listing_id
-    rows = await Complaint.select(*COLUMNS).where(where).order_by(Complaint.id, ascending=False)
-    return [shown(row) for row in rows]
+    return where
 
 
 def shown(row: dict[str, Any]) -> dict[str, Any]:

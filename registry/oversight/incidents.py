@@ -16,6 +16,7 @@ from piccolo.engine.postgres import PostgresEngine
 from registry.access import scope
 from registry.access.scope import RecordKind
 from registry.db import write_transaction
+from registry.paging import PAGE_SIZE, Page, fetch_page
 from registry.tables import Engagement, Incident, Listing, Severity
 from workflows import audit, engine, timesource
 from workflows.actors import Actor, system_actor
@@ -202,6 +203,24 @@ def _scope(actor: Actor) -> Any | None:
 
 async def visible(actor: Actor, open_only: bool | None = None) -> list[dict[str, Any]]:
     """Incidents the actor may read (own school, district, all for the city), newest first."""
+    where = _visible_where(actor, open_only)
+    return await Incident.select(*COLUMNS).where(where).order_by(Incident.id, ascending=False)
+
+
+async def visible_page(
+    actor: Actor, open_only: bool | None, number: int, size: int = PAGE_SIZE
+) -> Page:
+    """One page of the incidents the actor may read, newest first, with their total."""
+    where = _visible_where(actor, open_only)
+    return await fetch_page(
+        Incident.select(*COLUMNS).where(where).order_by(Incident.id, ascending=False),
+        Incident.count().where(where),
+        number,
+        size,
+    )
+
+
+def _visible_where(actor: Actor, open_only: bool | None) -> Any:
     where = _scope(actor)
     if where is None:
         raise Forbidden("无权查看安全事故报告")
@@ -209,7 +228,7 @@ async def visible(actor: Actor, open_only: bool | None = None) -> list[dict[str,
         where &= Incident.resolved_at.is_null()
     elif open_only is False:
         where &= Incident.resolved_at.is_not_null()
-    return await Incident.select(*COLUMNS).where(where).order_by(Incident.id, ascending=False)
+    return where
 
 
 async def get(actor: Actor, incident_id: int) -> dict[str, Any]:

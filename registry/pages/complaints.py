@@ -25,6 +25,8 @@ from registry.pages.common import (
     redirect,
     render,
 )
+from registry.pages.paging import pager
+from registry.paging import page_number
 from registry.tables import ComplaintStatus
 from registry.web.limits import COMPLAINT_MAX_BODY
 from registry.web.security import client_address
@@ -102,15 +104,18 @@ async def complaint_received(
 
 @get("/bureau/complaints", include_in_schema=False, dependencies=_ACTOR)
 async def bureau_complaints(
-    actor: NamedDependency[Actor], status: Annotated[str, QueryParameter()] = ""
+    actor: NamedDependency[Actor],
+    status: Annotated[str, QueryParameter()] = "",
+    page: Annotated[str, QueryParameter()] = "",
 ) -> Template:
     """Complaints about the district's providers (all for the city), filtered by status."""
     status = status if status in ComplaintStatus.__members__ else ""
-    rows = await complaints.visible(actor, status or None)
+    found = await complaints.visible_page(actor, status or None, page_number(page))
     return render(
         "complaints/bureau_list.html",
         actor,
-        rows=rows,
+        rows=found.rows,
+        pager=pager(found, "/bureau/complaints", {"status": status}),
         status=status,
         labels={s.value: label for s, label in complaints.STATUS_LABELS.items()},
     )

@@ -17,6 +17,8 @@ from litestar.response import Redirect, Template
 
 from registry.oversight import incidents
 from registry.pages.common import first_by_field, form_text, page_actor, redirect, render
+from registry.pages.paging import pager
+from registry.paging import page_number
 from registry.schools import engagements
 from registry.tables import Severity
 from workflows.actors import Actor
@@ -113,14 +115,16 @@ async def report_incident(
 
 @get("/school/incidents", include_in_schema=False, dependencies=_ACTOR)
 async def school_incidents(
-    actor: NamedDependency[Actor], reported: Annotated[int, QueryParameter()] = 0
+    actor: NamedDependency[Actor],
+    reported: Annotated[int, QueryParameter()] = 0,
+    page: Annotated[str, QueryParameter()] = "",
 ) -> Template:
     """My school's incident reports, with the provider's state after each."""
     engagements.school_grant(actor)
-    rows = await incidents.visible(actor)
+    found = await incidents.visible_page(actor, None, page_number(page))
     flash = None
     if reported:
-        row = next((r for r in rows if r["id"] == reported), None)
+        row = next((r for r in found.rows if r["id"] == reported), None)
         if row is not None:
             flash = f"事故报告已提交，编号 {reported}。"
             if row["severity"] == Severity.major and row["listing_state"] == "suspended":
@@ -128,7 +132,8 @@ async def school_incidents(
     return render(
         "incidents/school_list.html",
         actor,
-        rows=rows,
+        rows=found.rows,
+        pager=pager(found, "/school/incidents"),
         severities=incidents.SEVERITY_LABELS,
         flash=flash,
     )
@@ -165,16 +170,19 @@ async def bureau_report_incident(
 
 @get("/bureau/incidents", include_in_schema=False, dependencies=_ACTOR)
 async def bureau_incidents(
-    actor: NamedDependency[Actor], show: Annotated[str, QueryParameter()] = "open"
+    actor: NamedDependency[Actor],
+    show: Annotated[str, QueryParameter()] = "open",
+    page: Annotated[str, QueryParameter()] = "",
 ) -> Template:
     """The district's incidents (all for the city): open ones first by default."""
     show = show if show in INCIDENT_SHOW else "open"
     open_only = {"open": True, "resolved": False}.get(show)
-    rows = await incidents.visible(actor, open_only)
+    found = await incidents.visible_page(actor, open_only, page_number(page))
     return render(
         "incidents/bureau_list.html",
         actor,
-        rows=rows,
+        rows=found.rows,
+        pager=pager(found, "/bureau/incidents", {"show": show}),
         show=show,
         tabs=INCIDENT_SHOW,
         severities=incidents.SEVERITY_LABELS,

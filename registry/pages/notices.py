@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from itertools import groupby
 from typing import Annotated, Any
@@ -16,6 +17,8 @@ from registry.documents.notice import NoticeEntry, running_notices
 from registry.notices import objections
 from registry.notices.objections import ObjectionError, ObjectionIn
 from registry.pages.common import maybe_actor, redirect, render
+from registry.pages.paging import paged
+from registry.paging import PAGE_SIZE
 from registry.tables import District
 from registry.web.limits import OBJECTION_MAX_BODY
 from registry.web.security import client_address
@@ -31,15 +34,23 @@ async def _page(
     request: Request[Any, Any, Any],
     district: str | None,
     status_code: int = 200,
+    page: str = "",
     **context: Any,
 ) -> Template:
     districts = await _districts()
     if district and district not in {d["code"] for d in districts}:
         raise NotFoundException(detail=f"未知的区代码：{district}")
     entries = await running_notices(district or None)
-    groups: list[tuple[str, str, list[NoticeEntry]]] = [
-        (code, items[0].district_name, items)
-        for code, grouped in groupby(entries, key=lambda e: e.district_code)
+    per_district = Counter(e.district_code for e in entries)
+    focus = context.get("form_listing")
+    if focus is not None:
+        # A refused objection is shown on the page that holds its form.
+        at = next((i for i, e in enumerate(entries) if e.listing_id == focus), 0)
+        page = str(at // PAGE_SIZE + 1)
+    shown, pages = paged(entries, page, "/notices", {"district": district or ""}, size=PAGE_SIZE)
+    groups: list[tuple[str, str, int, list[NoticeEntry]]] = [
+        (code, items[0].district_name, per_district[code], items)
+        for code, grouped in groupby(shown, key=lambda e: e.district_code)
         for items in [list(grouped)]
     ]
     return render(
@@ -50,6 +61,7 @@ async def _page(
         district=district or "",
         groups=groups,
         total=len(entries),
+        pager=pages,
         **context,
     )
 
@@ -59,10 +71,11 @@ async def notices_page(
     request: Request[Any, Any, Any],
     district: Annotated[str, QueryParameter()] = "",
     submitted: Annotated[int, QueryParameter()] = 0,
+    page: Annotated[str, QueryParameter()] = "",
 ) -> Template:
     """Every notice now running, per district, each with its objection form."""
     flash = "异议已提交。区教育局将核查处理，并通过您留下的联系方式答复。" if submitted else None
-    return await _page(request, district, flash=flash)
+    return await _page(request, district, page=page, flash=flash)
 
 
 def _typed(form: Mapping[str, Any]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from registry.applications import storage
 from registry.applications.documents import UPLOAD_KINDS, documents_of, remove, upload
 from registry.applications.drafts import create_draft
 from registry.applications.forms import EDITABLE_STATES, check_listing, form_hash, save_form
-from registry.applications.inbox import history, inbox_for, next_step
+from registry.applications.inbox import history, inbox_for, message_count, next_step
 from registry.applications.ownership import own_listing, provider_grant
 from registry.applications.signup import SignupIn, register, signup_problems
 from registry.oversight.complaints import RateLimited
@@ -27,6 +27,8 @@ from registry.pages.formrender import (
     names,
     parse_fields,
 )
+from registry.pages.paging import pager
+from registry.paging import PAGE_SIZE, Page, clamp, page_number
 from registry.schools.engagements import engagements_of_organisation
 from registry.settings import get_settings
 from registry.tables import District, Listing
@@ -112,7 +114,14 @@ async def _dashboard(actor: Actor, status: int = 200, **context: Any) -> Templat
     for row in rows:
         row["next_step"] = next_step(row, day)
     districts = await District.select(District.code, District.name).order_by(District.code)
-    inbox = await inbox_for(organisation_id, day) if organisation_id else []
+    number = page_number(context.pop("page", ""))
+    total = await message_count(organisation_id) if organisation_id else 0
+    number = clamp(number, total, PAGE_SIZE)
+    inbox = (
+        await inbox_for(organisation_id, day, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+        if organisation_id
+        else []
+    )
     engaged = await engagements_of_organisation(organisation_id) if organisation_id else []
     return render(
         "provider/dashboard.html",
@@ -120,16 +129,17 @@ async def _dashboard(actor: Actor, status: int = 200, **context: Any) -> Templat
         status_code=status,
         listings=rows,
         districts=districts,
-        inbox=inbox[:30],
+        inbox=inbox,
+        inbox_pager=pager(Page([], total, number, PAGE_SIZE), "/provider", anchor="inbox"),
         engagements=engaged,
         **context,
     )
 
 
 @get("/provider", dependencies=_ACTOR, include_in_schema=False)
-async def dashboard(actor: NamedDependency[Actor]) -> Template:
-    """My applications, a new application, and the inbox."""
-    return await _dashboard(actor)
+async def dashboard(actor: NamedDependency[Actor], page: FromQuery[str] = "") -> Template:
+    """My applications, a new application, and the inbox (paged)."""
+    return await _dashboard(actor, page=page)
 
 
 @post("/provider/applications", dependencies=_ACTOR, include_in_schema=False)

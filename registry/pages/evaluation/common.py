@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
-from urllib.parse import urlencode
+from typing import Any
 
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
@@ -47,47 +44,6 @@ STATUS_BADGES = {
     ResultStatus.provisional.value: "warn",
     ResultStatus.confirmed.value: "good",
 }
-PAGE_SIZE = 50
-Row = TypeVar("Row")
-
-
-@dataclass(frozen=True)
-class Pager:
-    """One page of a long list, with the links to its neighbours (the other filters kept)."""
-
-    page: int
-    pages: int
-    total: int
-    prev_link: str | None
-    next_link: str | None
-
-
-def paged(
-    rows: Sequence[Row],
-    page: str | int,
-    base: str,
-    params: Mapping[str, str] | None = None,
-    anchor: str = "",
-    size: int = PAGE_SIZE,
-) -> tuple[Sequence[Row], Pager]:
-    """The rows of the asked page (out-of-range asks get the nearest page) and its pager."""
-    pages = max(1, -(-len(rows) // size))
-    number = int(page) if str(page).isdigit() else 1
-    number = min(max(number, 1), pages)
-    kept = {k: v for k, v in (params or {}).items() if v}
-
-    def link(n: int) -> str:
-        query = urlencode({**kept, **({"page": str(n)} if n > 1 else {})})
-        return f"{base}{'?' + query if query else ''}{'#' + anchor if anchor else ''}"
-
-    start = (number - 1) * size
-    return rows[start : start + size], Pager(
-        page=number,
-        pages=pages,
-        total=len(rows),
-        prev_link=link(number - 1) if number > 1 else None,
-        next_link=link(number + 1) if number < pages else None,
-    )
 
 
 def errors_of(error: TransitionError) -> Errors:

@@ -30,11 +30,11 @@ from registry.pages.evaluation.common import (
     district_query,
     errors_of,
     is_reviewer,
-    paged,
     parse_day,
     result_view,
     staff_district,
 )
+from registry.pages.paging import paged
 from registry.tables import CycleStatus, EvaluationResult, Inspection, ResultStatus
 from registry.web.errors import status_of
 from workflows import timesource
