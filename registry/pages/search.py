@@ -61,6 +61,15 @@ def _link(params: dict[str, Any], **changes: Any) -> str:
     return "/?" + urlencode(pairs)
 
 
+def _chosen(params: dict[str, Any]) -> int:
+    """How many filters are set (the phone's filter button says so while they are hidden)."""
+    single = ("grade_band", "grade", "rectifying")
+    fee = params["fee_min"] is not None or params["fee_max"] is not None
+    return len(params["district"]) + len(params["category"]) + sum(
+        1 for key in single if params[key]
+    ) + int(fee)
+
+
 @get("/", include_in_schema=False)
 async def search_page(request: Request[Any, Any, Any]) -> Template:
     """Search the whitelist; `partial=1` renders only the results (for search.js)."""
@@ -78,7 +87,13 @@ async def search_page(request: Request[Any, Any, Any]) -> Template:
     except BadFilter:  # a reversed fee range: search without the fee filter
         params["fee_min"] = params["fee_max"] = None
         filters = make_filters(
-            params["district"], params["category"], None, None, None, params["grade"], None
+            params["district"],
+            params["category"],
+            params["grade_band"],
+            None,
+            None,
+            params["grade"],
+            {"1": True, "0": False}.get(params["rectifying"]),
         )
     result, items = await run_search(
         params["q"], filters, Sort(params["sort"]), params["page"], PAGE_SIZE
@@ -99,6 +114,7 @@ async def search_page(request: Request[Any, Any, Any]) -> Template:
         "rectifying_labels": RECTIFYING,
         "grades": GRADES,
         "grade_labels": GRADE_LABELS,
+        "chosen": _chosen(params),
     }
     if request.query_params.get("partial") == "1":
         return Template(template_name="search/_results.html", context=context)

@@ -1,5 +1,7 @@
 // Live search: re-fetch the results fragment (?partial=1) as the user types or filters.
 // Without JavaScript the form is a plain GET form and everything still works.
+// Each page of results and each search sent is a history entry (Back returns to it); typing
+// and ticking filters update the address in place, so Back does not replay every keystroke.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -27,7 +29,7 @@
     });
   }
 
-  function load(qs) {
+  function load(qs, how) {
     if (pending) pending.abort();
     pending = new AbortController();
     fetch("/?" + qs + (qs ? "&" : "") + "partial=1", { signal: pending.signal })
@@ -40,14 +42,21 @@
         if (!fresh || !current) return;
         current.replaceWith(fresh);
         updateFacets(fresh);
-        history.replaceState(null, "", "/" + (qs ? "?" + qs : ""));
+        if (window.registryCards) window.registryCards(fresh);
+        var address = "/" + (qs ? "?" + qs : "");
+        if (how === "push" && address === location.pathname + location.search) how = "replace";
+        if (how === "push") history.pushState({ search: qs }, "", address);
+        else if (how !== "pop") history.replaceState({ search: qs }, "", address);
+        if (how === "push" && fresh.getBoundingClientRect().top < 0) {
+          fresh.scrollIntoView({ block: "start" });
+        }
       })
       .catch(function () { /* aborted by a newer search, or offline: keep the old results */ });
   }
 
   function schedule() {
     clearTimeout(timer);
-    timer = setTimeout(function () { load(queryString(false)); }, DEBOUNCE_MS);
+    timer = setTimeout(function () { load(queryString(false), "replace"); }, DEBOUNCE_MS);
   }
 
   form.addEventListener("input", schedule);
@@ -55,13 +64,46 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     clearTimeout(timer);
-    load(queryString(false));
+    load(queryString(false), "push");
+    closeFilters();
   });
   // Paging links inside the fragment: fetch instead of reloading the whole page.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".pager a");
     if (!link) return;
     event.preventDefault();
-    load(link.getAttribute("href").replace(/^\/\?/, ""));
+    load(link.getAttribute("href").replace(/^\/\?/, ""), "push");
   });
+
+  // Back and Forward between pages of results: show the page, and its filters, again.
+  window.addEventListener("popstate", function () {
+    var qs = location.search.replace(/^\?/, "");
+    var params = new URLSearchParams(qs);
+    form.querySelectorAll("input, select").forEach(function (field) {
+      if (!field.name) return;
+      var values = params.getAll(field.name);
+      if (field.type === "checkbox" || field.type === "radio") {
+        field.checked = values.indexOf(field.value) !== -1 || (field.type === "radio" && !values.length && field.value === "");
+      } else {
+        field.value = values.length ? values[0] : "";
+      }
+    });
+    load(qs, "pop");
+  });
+
+  // On a phone the results come first; the filters open from a button above them.
+  var toggle = document.querySelector(".filters-toggle");
+  var filters = document.getElementById("search-filters");
+  function closeFilters() {
+    if (!toggle || !filters) return;
+    filters.classList.remove("open");
+    toggle.setAttribute("aria-expanded", "false");
+  }
+  if (toggle && filters) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = filters.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
 })();
