@@ -39,6 +39,7 @@ from registry.db import DatabaseUnreachable, serve_requests, unreachable_message
 from registry.pages import auth as auth_pages
 from registry.pages import bureau, bureau_actions, provider, verify
 from registry.pages import complaints as complaint_pages
+from registry.pages import downloads as download_pages
 from registry.pages import evaluation_inputs as evaluation_input_pages
 from registry.pages import hearings as hearing_pages
 from registry.pages import imports as import_pages
@@ -190,6 +191,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *verify.ROUTES,
             *whitelist.ROUTES,
             *search_pages.ROUTES,
+            *download_pages.ROUTES,
             *engagements.ROUTES,
             *school_pages.ROUTES,
             *public.ROUTES,

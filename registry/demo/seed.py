@@ -38,6 +38,21 @@ EVALUATION_SUMMARY = (
 BATCH = 200
 
 
+# One district has adopted expert review (two independent scores before a recommendation) since
+# the history above was written, so the demo shows that task on the listings it still reviews.
+EXPERT_DISTRICT = "120101"
+
+
+async def _require_expert_review(code: str) -> None:
+    found = District.select(District.policy).where(District.code == code)
+    row = await found.output(load_json=True).first()
+    if row is None:
+        return
+    overrides = dict(row["policy"] or {})
+    overrides["expert_review"] = {"required": True, "tolerance": 10}
+    await District.update({District.policy: overrides}).where(District.code == code)
+
+
 def demo_email(username: str) -> str:
     """The address a demo user is created with."""
     return f"{username}@{DEMO_EMAIL_DOMAIN}"
@@ -272,6 +287,7 @@ async def seed_demo_data(
         if f"reviewer_{code}" in writer.actors
     }
     evaluated = await seed_evaluations(seed, reviewers)
+    await _require_expert_review(EXPERT_DISTRICT)
     rows = await Listing.select(Listing.state)
     counts = Counter(r["state"] for r in rows)
     events = await AuditEvent.count()

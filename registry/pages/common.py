@@ -51,18 +51,37 @@ async def maybe_actor(request: Request[Any, Any, Any]) -> Actor | None:
     return await optional_actor(request)
 
 
+# Each role's work, in the order of its day; a link shows when the actor holds one of its roles.
+BUREAU = frozenset({Role.reviewer, Role.approver, Role.city})
+DISTRICT_STAFF = frozenset({Role.reviewer, Role.approver})
+NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
+    ("/provider", "我的申请", frozenset({Role.provider})),
+    ("/provider/evaluation", "评估与自查", frozenset({Role.provider})),
+    ("/provider/hearings", "陈述申辩", frozenset({Role.provider})),
+    ("/school", "我的合作", frozenset({Role.school})),
+    ("/school/evaluation", "学校评价", frozenset({Role.school})),
+    ("/school/incidents", "安全事故", frozenset({Role.school})),
+    ("/bureau", "审核工作台", BUREAU),
+    ("/bureau/evaluation", "评估", BUREAU),
+    ("/bureau/rubric", "评估细则", BUREAU),
+    ("/bureau/complaints", "投诉", BUREAU),
+    ("/bureau/incidents", "安全事故", BUREAU),
+    ("/bureau/import", "导入名单", DISTRICT_STAFF),
+)
+PUBLIC_NAVIGATION = (
+    ("/", "白名单查询"),
+    ("/notices", "公示信息"),
+    ("/whitelist/export", "名单下载"),
+)
+
+
 def nav_links(actor: Actor | None) -> list[tuple[str, str]]:
-    """The navigation bar for the actor's roles."""
-    links = [("/notices", "公示信息")]
+    """The navigation bar: the public pages, then the work of the actor's roles."""
     if actor is None:
-        return [*links, ("/signup", "机构注册"), ("/login", "登录")]
+        return [*PUBLIC_NAVIGATION, ("/signup", "机构注册"), ("/login", "登录")]
     roles = actor.roles
-    if Role.provider in roles:
-        links.append(("/provider", "我的申请"))
-    if Role.school in roles:
-        links.append(("/school", "我的合作"))
-    if roles & {Role.reviewer, Role.approver, Role.city}:
-        links.append(("/bureau", "审核工作台"))
+    links = [(href, label) for href, label, who in NAVIGATION if roles & who]
+    links += [link for link in PUBLIC_NAVIGATION if link[0] != "/"]
     if roles & ADMIN_ROLES:
         links.append(("/admin/", "管理后台"))
     return links

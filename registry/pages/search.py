@@ -65,9 +65,12 @@ def _chosen(params: dict[str, Any]) -> int:
     """How many filters are set (the phone's filter button says so while they are hidden)."""
     single = ("grade_band", "grade", "rectifying")
     fee = params["fee_min"] is not None or params["fee_max"] is not None
-    return len(params["district"]) + len(params["category"]) + sum(
-        1 for key in single if params[key]
-    ) + int(fee)
+    return (
+        len(params["district"])
+        + len(params["category"])
+        + sum(1 for key in single if params[key])
+        + int(fee)
+    )
 
 
 @get("/", include_in_schema=False)

@@ -311,6 +311,7 @@ ROUTES: list[Row] = [
     route("GET", "/verify/{code:str}", ok=EVERYONE, params={"code": "@verify.A"}),
     # --- the public whitelist ------------------------------------------------------------------
     route("GET", "/", ok=EVERYONE),
+    route("GET", "/whitelist/export", ok=EVERYONE),
     route("GET", "/api/v1/whitelist", ok=EVERYONE),
     route("GET", "/api/v1/whitelist/as-of", ok=EVERYONE, query={"date": "2026-11-01"}),
     route("GET", "/api/v1/whitelist/changes", ok=EVERYONE,

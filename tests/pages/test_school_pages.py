@@ -33,7 +33,7 @@ async def test_dashboard_links_to_the_whitelist(login: Login) -> None:  # noqa: 
     school = await login("school")
     page = await school.get("/school")
     assert page.status_code == 200
-    assert '<a href="/school">我的合作</a>' in page.text
+    assert '<a href="/school" aria-current="page">我的合作</a>' in page.text
     assert '<a href="/">在白名单中查找机构</a>' in page.text
     assert "天津市和平区飞跃青少年篮球俱乐部有限公司" in page.text
     assert "还没有登记合作机构" in page.text
