@@ -28,6 +28,7 @@ from typing import IO, Any
 from registry import backup_db, keys
 from registry.applications import storage as documents
 from registry.backup_db import Facts
+from registry.progress import Advance, ignore
 from registry.settings import get_settings
 from workflows import timesource
 from workflows.storage import anchor_path
@@ -140,8 +141,10 @@ async def _snapshot(engine: str, url: str, target: Path) -> Facts:
     return await backup_db.snapshot_sqlite(url, target)
 
 
-async def create_backup(out: Path) -> Summary:
-    """Write the archive to `out` (0600; replaced only once complete)."""
+async def create_backup(out: Path, progress: Advance = ignore) -> Summary:
+    """Write the archive to `out` (0600; replaced only once complete).
+
+    `progress` hears how many document files are archived (the database comes first)."""
     settings = get_settings()
     anchors = _read_if_exists(anchor_path())  # before the snapshot: see the module docstring
     out = out.resolve()
@@ -158,7 +161,7 @@ async def create_backup(out: Path) -> Summary:
             ):
                 writer = _Writer(tar)
                 writer.add_file(DATABASE[settings.engine], dump)
-                files, corrupt = _add_documents(writer)
+                files, corrupt = _add_documents(writer, progress)
                 for purpose in keys.PURPOSES:
                     ring = _read_if_exists(keys.keys_dir() / f"{purpose}.json")
                     if ring is not None:
@@ -178,13 +181,16 @@ async def create_backup(out: Path) -> Summary:
     return Summary(out, settings.engine, facts.counts, files, out.stat().st_size, problems)
 
 
-def _add_documents(writer: _Writer) -> tuple[int, list[str]]:
+def _add_documents(writer: _Writer, progress: Advance) -> tuple[int, list[str]]:
     files = 0
     corrupt: list[str] = []
-    for name, path in _document_files():
+    found = list(_document_files())
+    for name, path in found:
+        progress(files, len(found))
         if writer.add_file(name, path) != path.name:
             corrupt.append(name)  # archived as it is; the restore's check names it again
         files += 1
+    progress(files, len(found))
     return files, corrupt
 
 

@@ -196,9 +196,11 @@ def backup(out: Path) -> None:
     """Archive the database, documents, keys and audit anchors (safe while serving)."""
     from registry.backup import create_backup
     from registry.backup_db import BackupError
+    from registry.progress import progress_bar
 
     try:
-        summary = _run(create_backup(out))
+        with progress_bar("备份证明材料文件") as advance:
+            summary = _run(create_backup(out, advance))
     except BackupError as error:
         click.echo(f"backup failed: {error}", err=True)
         sys.exit(1)
@@ -350,6 +352,7 @@ def import_whitelist(
 
     from registry.importing import ImportFileError, ImportRefused, UnknownDistrict
     from registry.importing import import_whitelist as run_import
+    from registry.progress import progress_bar
 
     try:
         data = Path(file_path).read_bytes()
@@ -361,7 +364,8 @@ def import_whitelist(
     except (KeyError, OSError):  # a container user without a passwd entry
         who = "unknown"
     try:
-        report = _run(run_import(data, district_code, who, partial=partial))
+        with progress_bar("导入白名单") as advance:
+            report = _run(run_import(data, district_code, who, partial=partial, progress=advance))
     except UnknownDistrict:
         click.echo(f"未知的区代码：{district_code}", err=True)
         sys.exit(2)
@@ -394,11 +398,14 @@ def export_whitelist(
     """Write the district's current whitelist (pdf: the 白名单公告)."""
     from pathlib import Path
 
+    from registry.progress import progress_bar
     from registry.public.exports import export_whitelist as export_file
     from workflows.engine import local_today
 
     on = _parse_date(date_text) or local_today()
-    exported = _run(export_file(district_code, fmt, on, public_url))
+    # One query and one rendering: the bar says that work is under way, not how far it is.
+    with progress_bar(f"生成白名单（{fmt}）"):
+        exported = _run(export_file(district_code, fmt, on, public_url))
     if exported is None:
         click.echo(f"未知的区代码：{district_code}", err=True)
         sys.exit(2)

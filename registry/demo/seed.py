@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import click
 from piccolo.apps.user.tables import BaseUser
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from registry.access.accounts import ADMIN_ROLES, Scope, actor_for, create_user
 from registry.access.personal_data import organisation_values
@@ -20,6 +19,7 @@ from registry.db import write_transaction
 from registry.demo.evaluation import seed_evaluations
 from registry.demo.model import DistrictInfo, Step, UserPlan
 from registry.demo.plan import DemoPlan, build_plan
+from registry.progress import progress_bar
 from registry.settings import get_settings
 from registry.tables import AuditEvent, District, Listing, Membership, Organisation, School
 from workflows import timesource
@@ -201,19 +201,14 @@ class _Writer:
         self.versions[step.listing] = outcome.version
 
     async def steps(self, steps: Sequence[Step]) -> None:
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=self.console) as progress:
-            task = progress.add_task("写入申请与审核记录", total=len(steps))
+        with progress_bar("写入申请与审核记录") as advance:
+            done = 0
             for batch in _batches(steps, BATCH):
                 async with write_transaction(Listing._meta.db):
                     for step in batch:
                         await self.apply(step)
-                        progress.advance(task)
+                        done += 1
+                        advance(done, len(steps))
 
     async def check(self) -> Counter[str]:
         """Every listing ended where the plan said; return the count per state."""
@@ -286,7 +281,8 @@ async def seed_demo_data(
         for code in districts
         if f"reviewer_{code}" in writer.actors
     }
-    evaluated = await seed_evaluations(seed, reviewers)
+    with progress_bar("写入评估周期、评价与检查"):
+        evaluated = await seed_evaluations(seed, reviewers)
     await _require_expert_review(EXPERT_DISTRICT)
     rows = await Listing.select(Listing.state)
     counts = Counter(r["state"] for r in rows)

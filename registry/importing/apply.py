@@ -12,6 +12,7 @@ from registry.applications.drafts import create_listing
 from registry.db import write_transaction
 from registry.importing.reading import read_rows
 from registry.importing.rows import Problem, Row, name_key, parse
+from registry.progress import Advance, ignore
 from registry.tables import District, Listing, Organisation, ProviderKind
 from workflows import engine, timesource
 from workflows.actors import system_actor
@@ -184,8 +185,11 @@ async def import_whitelist(
     user_id: int | None = None,
     partial: bool = False,
     now: datetime | None = None,
+    progress: Advance = ignore,
 ) -> Report:
-    """Import one file into one district, all rows in one transaction; idempotent."""
+    """Import one file into one district, all rows in one transaction; idempotent.
+
+    `progress` hears how many rows are checked, then how many providers are listed."""
     now = timesource.resolve(now)
     district = await District.select().where(District.code == district_code).first()
     if district is None:
@@ -199,7 +203,8 @@ async def import_whitelist(
             await Listing.raw("SELECT pg_advisory_xact_lock({})", IMPORT_LOCK)
         by_uscc, by_name = await _organisations()
         plans: list[_Plan] = []
-        for row in parsed.rows:
+        for checked, row in enumerate(parsed.rows, 1):
+            progress(checked, len(parsed.rows))
             organisation_id, problem = _match(row, by_uscc, by_name)
             if problem is not None:
                 report.problems.append(problem)
@@ -216,11 +221,13 @@ async def import_whitelist(
         if report.problems and not partial:
             report.applied = False
             return report
-        for plan in plans:
+        for listed, plan in enumerate(plans):
+            progress(listed, len(plans))
             try:
                 imported = await _list(plan, district["id"], operator, user_id, now)
             except TransitionError as refused:
                 # The rows were checked above; a refusal here aborts the whole import.
                 raise ImportRefused(plan.row.number, refused.detail) from refused
             report.imported.append(imported)
+        progress(len(plans), len(plans))
     return report
