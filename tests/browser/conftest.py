@@ -8,6 +8,7 @@ import shutil
 import socket
 import sys
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -68,8 +69,8 @@ async def live_server(db: Engine) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def browser_page(live_server: str) -> AsyncIterator[object]:
-    """A Chromium page (Playwright, async API); skipped where Chromium is not installed."""
+async def chromium(live_server: str) -> AsyncIterator[Any]:
+    """Headless Debian Chromium (Playwright, async API); skipped where it is not installed."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed: apt-get install chromium")
     from playwright.async_api import async_playwright
@@ -81,10 +82,27 @@ async def browser_page(live_server: str) -> AsyncIterator[object]:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env
         )
-        context = await browser.new_context(base_url=live_server, locale="zh-CN")
-        page = await context.new_page()
-        page.set_default_timeout(15_000)
         try:
-            yield page
+            yield browser
         finally:
             await browser.close()
+
+
+async def new_page(browser: Any, base_url: str, width: int = 1280, height: int = 800) -> Any:
+    """A page in a fresh context (its own cookies) of the given viewport."""
+    context = await browser.new_context(
+        base_url=base_url,
+        locale="zh-CN",
+        viewport={"width": width, "height": height},
+        is_mobile=width < 600,
+        has_touch=width < 600,
+    )
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+@pytest.fixture
+async def browser_page(chromium: Any, live_server: str) -> Any:
+    """A desktop-sized Chromium page on the live server."""
+    return await new_page(chromium, live_server)
