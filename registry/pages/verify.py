@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Request, get
-from litestar.params import FromPath
-from litestar.response import Template
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
 
 from registry.notices.certificates import STANDING_LABELS, certificate_of, listing_id_of
 from registry.pages.common import maybe_actor, render
@@ -14,6 +15,18 @@ from workflows.engine import local_today
 
 # The answer is about now: no cache (a browser's or a proxy's) may keep yesterday's.
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+@get("/verify", include_in_schema=False)
+async def verify_form(
+    request: Request[Any, Any, Any], code: Annotated[str, QueryParameter()] = ""
+) -> Template | Redirect:
+    """Type the code printed under a certificate's QR code (or paste its address)."""
+    # A pasted address keeps only its last part; spaces typed from paper are dropped.
+    typed = "".join(code.strip().rstrip("/").rsplit("/", 1)[-1].split()).upper()
+    if typed:
+        return Redirect(f"/verify/{quote(typed, safe='')}", status_code=303)
+    return render("verify_form.html", await maybe_actor(request))
 
 
 @get("/verify/{code:str}", include_in_schema=False)
@@ -40,4 +53,4 @@ async def verify_page(request: Request[Any, Any, Any], code: FromPath[str]) -> T
     return page
 
 
-ROUTES: list[Any] = [verify_page]
+ROUTES: list[Any] = [verify_form, verify_page]

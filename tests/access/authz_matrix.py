@@ -308,6 +308,7 @@ ROUTES: list[Row] = [
     route("GET", "/notices", ok=EVERYONE),
     route("POST", "/notices/{listing_id:int}/objections", ok=EVERYONE,
           params={"listing_id": "@listing.B"}, form=OBJECTION),
+    route("GET", "/verify", ok=EVERYONE),
     route("GET", "/verify/{code:str}", ok=EVERYONE, params={"code": "@verify.A"}),
     # --- the public whitelist ------------------------------------------------------------------
     route("GET", "/", ok=EVERYONE),

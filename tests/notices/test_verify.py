@@ -133,3 +133,20 @@ async def test_forged_unknown_and_unlisted_codes_are_chinese_404_pages(
         assert response.status_code == 404, code
         assert "text/html" in response.headers["content-type"]
         assert "未找到该证书" in response.text
+
+
+async def test_a_code_typed_or_pasted_opens_its_verify_page(anonymous: httpx.AsyncClient) -> None:
+    listing_id = await listing_in(State.listed)
+    code = verify_code(listing_id)
+    form = await anonymous.get("/verify")
+    assert form.status_code == 200 and 'name="code"' in form.text
+    typed_from_paper = f" {code[:6].lower()} {code[6:].lower()} "
+    for typed in (code, typed_from_paper, f"https://registry.example/verify/{code}/"):
+        answer = await anonymous.get("/verify", params={"code": typed})
+        assert answer.status_code == 303 and answer.headers["location"] == f"/verify/{code}"
+    page = await anonymous.get(f"/verify/{code}")
+    assert "已入库" in page.text
+    forged = await anonymous.get(
+        "/verify", params={"code": "1-NOTASIGNATURE00000"}, follow_redirects=True
+    )
+    assert forged.status_code == 404 and "未找到该证书" in forged.text
