@@ -175,12 +175,10 @@ class Document(Table):
     valid_from = Date(null=True, default=None)
     valid_until = Date(null=True, default=None)
     staff_index = Integer(null=True, default=None, help_text="Staff member a certificate is of")
-    supplement_item = ForeignKey(
-        SupplementItem,
-        null=True,
-        default=None,
-        on_delete=RESTRICT,
-        help_text="The supplement item this document answers",
+    # A plain id rather than a ForeignKey: a key would pull SupplementItem into piccolo-admin
+    # (it adds every table a shown table refers to), and the items are never deleted anyway.
+    supplement_item = Integer(
+        null=True, default=None, index=True, help_text="SupplementItem this document answers"
     )
     uploaded_by = Integer(null=True, default=None)
     uploaded_at = Timestamptz(default=TimestamptzNow())

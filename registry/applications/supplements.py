@@ -123,19 +123,7 @@ async def open_item_id(listing_id: int, number: int) -> int | None:
 
 async def save_answers(listing_id: int, actor: Actor, answers: Mapping[int, str]) -> list[int]:
     """Store the provider's answers by item number; the numbers whose answer changed."""
-    problems: list[Refusal] = []
     cleaned = {number: text.replace("\r\n", "\n").strip() for number, text in answers.items()}
-    for number, text in sorted(cleaned.items()):
-        if len(text) > ANSWER_LENGTH:
-            problems.append(
-                Refusal(
-                    f"supplement_items[{number - 1}]",
-                    "maxLength",
-                    f"补正事项 {number} 的答复不能超过 {ANSWER_LENGTH} 字（现有 {len(text)} 字）",
-                )
-            )
-    if problems:
-        raise Refused("补正答复未能保存", problems)
     changed: list[int] = []
     async with write_transaction(SupplementItem._meta.db):
         listing = await own_listing(listing_id, actor, lock=True)
@@ -148,15 +136,20 @@ async def save_answers(listing_id: int, actor: Actor, answers: Mapping[int, str]
             (SupplementItem.listing == listing_id) & SupplementItem.submitted_version.is_null()
         )
         by_number = {row["number"]: row for row in rows}
-        unknown = sorted(set(cleaned) - set(by_number))
-        if unknown:
-            raise Refused(
-                "补正答复未能保存",
-                [
-                    Refusal(f"supplement_items[{n - 1}]", "unknown", f"没有第 {n} 项补正事项")
-                    for n in unknown
-                ],
+        problems = [
+            Refusal(f"supplement_items[{n - 1}]", "unknown", f"没有第 {n} 项补正事项")
+            for n in sorted(set(cleaned) - set(by_number))
+        ] + [
+            Refusal(
+                f"supplement_items[{n - 1}]",
+                "maxLength",
+                f"补正事项 {n} 的答复不能超过 {ANSWER_LENGTH} 字（现有 {len(text)} 字）",
             )
+            for n, text in sorted(cleaned.items())
+            if len(text) > ANSWER_LENGTH
+        ]
+        if problems:
+            raise Refused("补正答复未能保存", problems)
         for number, text in sorted(cleaned.items()):
             row = by_number[number]
             if row["answer"] == text:

@@ -180,6 +180,7 @@ async def detail_page(
             for c in diff.changes
         ],
         documents=await review.documents(listing_id, _staff_names(form)),
+        supplement_rounds=await review.supplement_rounds(listing_id, _staff_names(form)),
         expert=expert,
         can_assign=bool(deciders),
         # The district's reviewers and approvers may see one full number, with a reason.

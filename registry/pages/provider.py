@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, get, post
@@ -17,6 +18,7 @@ from registry.applications.forms import EDITABLE_STATES, check_listing, form_has
 from registry.applications.inbox import history, inbox_for, next_step
 from registry.applications.ownership import own_listing, provider_grant
 from registry.applications.signup import SignupIn, register, signup_problems
+from registry.applications.supplements import open_round, rounds_of, save_answers
 from registry.oversight.complaints import RateLimited
 from registry.pages.common import by_field, page_actor, redirect, render, upload_refusal
 from registry.pages.formrender import (
@@ -45,6 +47,7 @@ _ACTOR = {"actor": Provide(page_actor)}
 SIGNUP_FIELDS = [name for name in SignupIn.__struct_fields__ if name != "password"]
 DONE = {
     "saved": "草稿已保存",
+    "answered": "补正答复已保存",
     "submitted": "申请已提交，请等待区教育局审核",
     "resubmitted": "补正材料已提交，请等待区教育局审核",
     "uploaded": "材料已上传",
@@ -155,8 +158,44 @@ def _int(value: object) -> int:
 def _listed(problem: dict[str, str], rendered: set[str]) -> dict[str, str]:
     """A problem for the list at the top: where it is, and a link when its field is shown."""
     key = problem["field"].removeprefix("form.")
+    if item := _ITEM_FIELD.fullmatch(key):
+        # A supplement item's problem links to that item's answer.
+        return {**problem, "where": "", "anchor": f"supplement-item-{int(item.group(1)) + 1}"}
     anchor = anchor_of(key) if key in rendered else ""
     return {**problem, "where": location(SCHEMA, key), "anchor": anchor}
+
+
+_ITEM_FIELD = re.compile(r"supplement_items\[(\d+)\]")
+_ANSWER_FIELD = re.compile(r"supplement_answer_(\d{1,3})")
+
+
+def _answers(posted: Any) -> dict[int, str]:
+    """The supplement answers typed on the page, by item number."""
+    return {
+        int(found.group(1)): str(value)
+        for key, value in posted.items()
+        if (found := _ANSWER_FIELD.fullmatch(str(key))) and isinstance(value, str)
+    }
+
+
+def _staff_choices(form: object) -> list[tuple[int, str]]:
+    """(index, name) of each staff member entered, for choosing one by name."""
+    staff = form.get("staff") if isinstance(form, dict) else None
+    rows = staff if isinstance(staff, list) else []
+    return [
+        (index, str(row.get("name") or "").strip() or f"从业人员 {index + 1}")
+        if isinstance(row, dict)
+        else (index, f"从业人员 {index + 1}")
+        for index, row in enumerate(rows)
+    ]
+
+
+def _supplement_note(message: str, has_items: bool) -> str:
+    """The reviewer's message without the list of items it starts with (shown item by item)."""
+    if not has_items:
+        return message
+    _, _, rest = message.partition("\n\n")
+    return rest.strip()
 
 
 # --- one application -----------------------------------------------------------------------
@@ -190,6 +229,8 @@ async def _application(
     rendered = names(tree)
     listed_problems = [_listed(p, rendered) for p in shown]
     options = {o.transition.name: o for o in await engine.options(listing_id, actor)}
+    rounds = await rounds_of(listing_id)
+    current = open_round(rounds)
     return render(
         "provider/application.html",
         actor,
@@ -207,6 +248,10 @@ async def _application(
         history=await history(listing_id),
         options=options,
         next_step=next_step(row, local_today()),
+        supplement=current,
+        supplement_rounds=[r for r in rounds if not r.open],
+        supplement_note=_supplement_note(row["provider_message"], bool(current and current.items)),
+        staff_choices=_staff_choices(value),
         **context,
     )
 
@@ -226,20 +271,50 @@ async def application_form(
     """保存草稿 / 检查 / 提交 (and 添加/删除 rows when JavaScript is off)."""
     posted = await request.form()
     form = parse_fields(posted.multi_items(), SCHEMA)
+    answers = _answers(posted)
     op = str(posted.get("_op") or "save")
     if op.startswith(("add:", "remove:")):
-        return await _application(actor, listing_id, form=edit_rows(form, op, SCHEMA))
+        return await _application(
+            actor, listing_id, form=edit_rows(form, op, SCHEMA), typed_answers=answers
+        )
     version = _int(posted.get("version"))
+    try:
+        if answers:
+            # Saved with the form (the answers sit beside it on the page): one button keeps both.
+            await save_answers(listing_id, actor, answers)
+    except Refused as refused:
+        return await _application(
+            actor,
+            listing_id,
+            form=form,
+            status=422,
+            flash=refused.detail,
+            flash_kind="error",
+            problems=[e.as_dict() for e in refused.errors],
+            typed_answers=answers,
+        )
     try:
         await save_form(listing_id, actor, form, version, str(posted.get("form_hash") or ""))
     except Conflict as conflict:
         message = f"{conflict.detail}。下面保留了您填写的内容；再次保存将覆盖他人的修改。"
         return await _application(
-            actor, listing_id, form=form, status=409, flash=message, flash_kind="error"
+            actor,
+            listing_id,
+            form=form,
+            status=409,
+            flash=message,
+            flash_kind="error",
+            typed_answers=answers,
         )
     except Refused as refused:
         return await _application(
-            actor, listing_id, form=form, status=422, flash=refused.detail, flash_kind="error"
+            actor,
+            listing_id,
+            form=form,
+            status=422,
+            flash=refused.detail,
+            flash_kind="error",
+            typed_answers=answers,
         )
     if op == "check":
         result = await check_listing(await own_listing(listing_id, actor), actor)
@@ -280,12 +355,14 @@ async def upload_page(
         errors, status = upload_refusal(refused)
         typed = {
             k: str(posted.get(k) or "")
-            for k in ("kind", "valid_from", "valid_until", "staff_index")
+            for k in ("kind", "valid_from", "valid_until", "staff_index", "supplement_item")
         }
         return await _application(
             actor, listing_id, status=status, upload_errors=errors, upload_values=typed
         )
-    return redirect(f"/provider/applications/{listing_id}?done=uploaded#documents")
+    item = str(posted.get("supplement_item") or "")
+    where = f"supplement-item-{item}" if item.isdigit() else "documents"
+    return redirect(f"/provider/applications/{listing_id}?done=uploaded#{where}")
 
 
 @post(

@@ -25,20 +25,7 @@ class Listing(Table, tablename="listing", schema=None):
     )
 
 
-class SupplementItem(Table, tablename="supplement_item", schema=None):
-    id = Serial(
-        null=False,
-        primary_key=True,
-        unique=False,
-        index=False,
-        index_method=IndexMethod.btree,
-        choices=None,
-        db_column_name="id",
-        secret=False,
-    )
-
-
-ID = "2026-12-07T15:42:58:847530"
+ID = "2026-12-07T15:50:41:148610"
 VERSION = "1.38.0"
 DESCRIPTION = "supplement items and answers; documents at each submission"
 
@@ -273,17 +260,14 @@ async def forwards():
         tablename="document",
         column_name="supplement_item",
         db_column_name="supplement_item",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "references": SupplementItem,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
-            "index": False,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
