@@ -52,6 +52,7 @@ class ReviewItemOut(msgspec.Struct):
     assigned_to: UserRef | None
     blocking: int
     warnings: int
+    pending_objections: int = 0  # objections in the notice period not yet decided
 
 
 class ReviewPage(msgspec.Struct):
@@ -191,6 +192,7 @@ def _item(row: review.QueueRow) -> ReviewItemOut:
         assigned_to=UserRef(assignee, row.assignee or "") if assignee is not None else None,
         blocking=row.blocking,
         warnings=row.warnings,
+        pending_objections=row.pending_objections,
     )
 
 
