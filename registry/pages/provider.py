@@ -28,6 +28,7 @@ from registry.pages.formrender import (
     location,
     names,
     parse_fields,
+    staff_choices,
 )
 from registry.schools.engagements import engagements_of_organisation
 from registry.settings import get_settings
@@ -165,6 +166,20 @@ def _listed(problem: dict[str, str], rendered: set[str]) -> dict[str, str]:
     return {**problem, "where": location(SCHEMA, key), "anchor": anchor}
 
 
+def _once(problems: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Each message once in the list: the same words found in several places (two time slots
+    of one course ending early) become one line naming every place, linked to the first."""
+    merged: dict[tuple[str, str], dict[str, str]] = {}
+    for problem in problems:
+        key = (problem["kind"], problem["message"])
+        if key not in merged:
+            merged[key] = dict(problem)
+        elif problem["where"] and problem["where"] not in merged[key]["where"]:
+            where = merged[key]["where"]
+            merged[key]["where"] = f"{where}、{problem['where']}" if where else problem["where"]
+    return list(merged.values())
+
+
 _ITEM_FIELD = re.compile(r"supplement_items\[(\d+)\]")
 _ANSWER_FIELD = re.compile(r"supplement_answer_(\d{1,3})")
 
@@ -176,18 +191,6 @@ def _answers(posted: Any) -> dict[int, str]:
         for key, value in posted.items()
         if (found := _ANSWER_FIELD.fullmatch(str(key))) and isinstance(value, str)
     }
-
-
-def _staff_choices(form: object) -> list[tuple[int, str]]:
-    """(index, name) of each staff member entered, for choosing one by name."""
-    staff = form.get("staff") if isinstance(form, dict) else None
-    rows = staff if isinstance(staff, list) else []
-    return [
-        (index, str(row.get("name") or "").strip() or f"从业人员 {index + 1}")
-        if isinstance(row, dict)
-        else (index, f"从业人员 {index + 1}")
-        for index, row in enumerate(rows)
-    ]
 
 
 def _supplement_note(message: str, has_items: bool) -> str:
@@ -221,13 +224,16 @@ async def _application(
         {"field": f.field, "message": f.message, "kind": "blocking" if f.blocking else "warning"}
         for f in findings or []
     ]
-    messages = by_field(
-        {**p, "message": p["message"] + ("（提示审核员）" if p["kind"] == "warning" else "")}
-        for p in shown
-    )
+    messages = {
+        key: list(dict.fromkeys(texts))  # one field, one message once
+        for key, texts in by_field(
+            {**p, "message": p["message"] + ("（提示审核员）" if p["kind"] == "warning" else "")}
+            for p in shown
+        ).items()
+    }
     tree = build(SCHEMA, value, messages)
     rendered = names(tree)
-    listed_problems = [_listed(p, rendered) for p in shown]
+    listed_problems = _once([_listed(p, rendered) for p in shown])
     options = {o.transition.name: o for o in await engine.options(listing_id, actor)}
     rounds = await rounds_of(listing_id)
     current = open_round(rounds)
@@ -251,7 +257,7 @@ async def _application(
         supplement=current,
         supplement_rounds=[r for r in rounds if not r.open],
         supplement_note=_supplement_note(row["provider_message"], bool(current and current.items)),
-        staff_choices=_staff_choices(value),
+        staff_choices=staff_choices(value),
         **context,
     )
 
@@ -275,7 +281,11 @@ async def application_form(
     op = str(posted.get("_op") or "save")
     if op.startswith(("add:", "remove:")):
         return await _application(
-            actor, listing_id, form=edit_rows(form, op, SCHEMA), typed_answers=answers
+            actor,
+            listing_id,
+            form=edit_rows(form, op, SCHEMA),
+            typed_answers=answers,
+            unsaved=True,
         )
     version = _int(posted.get("version"))
     try:
@@ -292,6 +302,7 @@ async def application_form(
             flash_kind="error",
             problems=[e.as_dict() for e in refused.errors],
             typed_answers=answers,
+            unsaved=True,
         )
     try:
         await save_form(listing_id, actor, form, version, str(posted.get("form_hash") or ""))
@@ -305,6 +316,7 @@ async def application_form(
             flash=message,
             flash_kind="error",
             typed_answers=answers,
+            unsaved=True,
         )
     except Refused as refused:
         return await _application(
@@ -315,6 +327,7 @@ async def application_form(
             flash=refused.detail,
             flash_kind="error",
             typed_answers=answers,
+            unsaved=True,
         )
     if op == "check":
         result = await check_listing(await own_listing(listing_id, actor), actor)
