@@ -332,6 +332,17 @@ async def application_form(
     if op == "check":
         result = await check_listing(await own_listing(listing_id, actor), actor)
         problems = [e.as_dict() for e in result.problems]
+        # What a resubmission would also refuse: supplement items left unanswered.
+        current = open_round(await rounds_of(listing_id))
+        problems += [
+            {
+                "field": f"supplement_items[{item.number - 1}]",
+                "code": "unanswered",
+                "message": f"补正事项 {item.number} 尚未答复",
+            }
+            for item in (current.items if current else [])
+            if not item.answered
+        ]
         return await _application(
             actor, listing_id, problems=problems, findings=result.findings, checked=True
         )

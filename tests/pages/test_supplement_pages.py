@@ -49,6 +49,8 @@ async def test_reviewer_items_answered_one_by_one_and_shown_beside_each_item(
     assert refused.status_code == 422
     assert "补正事项 1「场地安全检查报告」尚未答复" in refused.text
     assert 'href="#supplement-item-1"' in refused.text
+    checked = await post_form(provider, f"{url}/form", [*form_fields(page), ("_op", "check")])
+    assert "补正事项 1 尚未答复" in checked.text and "补正事项 2 尚未答复" in checked.text
 
     # Item 1 answered by a document uploaded under it, item 2 by a text saved with the draft.
     uploaded = await provider.post(
