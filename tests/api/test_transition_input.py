@@ -105,7 +105,7 @@ def test_the_reviewers_own_numbering_is_dropped_from_the_items() -> None:
         supplement_items=[
             "1. 场地安全检查报告",
             "（2）教练健康证明",
-            "3、1.5小时课时安排",
+            "3、1.5小时课时",
             "- 保单",
         ],
     )
