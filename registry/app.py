@@ -30,6 +30,7 @@ from registry.api import (
     organisations,
     public,
     review,
+    supplements,
     whitelist,
 )
 from registry.api.auth import AuthController
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *organisations.ROUTES,
             *applications.ROUTES,
             *documents.ROUTES,
+            *supplements.ROUTES,
             *review.ROUTES,
             *notices.ROUTES,
             *certificates.ROUTES,

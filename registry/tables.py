@@ -136,6 +136,32 @@ class FormSnapshot(Table):
     form = JSON(default={})  # sealed leaves, as Listing.form
     form_schema = Varchar(length=255, default="")
     submitted_at = Timestamptz(default=TimestamptzNow())
+    # The documents as they stood at the submission ([{id, kind, staff_index, original_name,
+    # sha256}]): their rows are deleted when the provider removes them, so "what was removed
+    # since" can only be told from this list. None for submissions made before it was kept.
+    documents = JSON(null=True, default=None)
+
+
+class SupplementItem(Table):
+    """One numbered item of a supplement request, and the provider's answer to it.
+
+    The items of one request share `requested_version` (the listing's version after
+    request_supplement): that is a round. The answer can change until the resubmission, which
+    stamps `submitted_version`; from then on the round is history.
+    """
+
+    id: Serial
+    listing = ForeignKey(Listing, on_delete=RESTRICT, index=True)
+    requested_version = Integer(help_text="The listing's version after the request")
+    number = Integer(help_text="1-based position within its request")
+    text = Text(help_text="What the provider must add or correct")
+    requested_at = Timestamptz(default=TimestamptzNow())
+    answer = Text(default="")
+    answered_at = Timestamptz(null=True, default=None)
+    answered_by = Integer(null=True, default=None)
+    submitted_version = Integer(
+        null=True, default=None, help_text="The listing's version after the resubmission"
+    )
 
 
 class Document(Table):
@@ -149,6 +175,11 @@ class Document(Table):
     valid_from = Date(null=True, default=None)
     valid_until = Date(null=True, default=None)
     staff_index = Integer(null=True, default=None, help_text="Staff member a certificate is of")
+    # A plain id rather than a ForeignKey: a key would pull SupplementItem into piccolo-admin
+    # (it adds every table a shown table refers to), and the items are never deleted anyway.
+    supplement_item = Integer(
+        null=True, default=None, index=True, help_text="SupplementItem this document answers"
+    )
     uploaded_by = Integer(null=True, default=None)
     uploaded_at = Timestamptz(default=TimestamptzNow())
 
@@ -494,6 +525,7 @@ TABLES: tuple[type[Table], ...] = (
     School,
     Listing,
     FormSnapshot,
+    SupplementItem,
     Document,
     Membership,
     AuditEvent,

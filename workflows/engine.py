@@ -95,6 +95,10 @@ async def _pending_objections(listing: Mapping[str, Any]) -> int:
     return await storage.pending_objection_count(listing["id"])
 
 
+async def _supplement_items(listing: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return await storage.open_supplement_items(listing["id"])
+
+
 FACT_LOADERS: dict[str, Callable[[Mapping[str, Any]], Awaitable[Any]]] = {
     "pending_objections": _pending_objections,
     "banned_until": _banned_until,
@@ -102,6 +106,7 @@ FACT_LOADERS: dict[str, Callable[[Mapping[str, Any]], Awaitable[Any]]] = {
     "documents": _documents,
     "district": _district,
     "expert_scores": _expert_scores,
+    "supplement_items": _supplement_items,
 }
 
 
@@ -254,6 +259,12 @@ async def fire(
             await storage.mark_engagements_suspended(
                 listing_id, local_today(now) if transition.target == State.suspended else None
             )
+        if transition.supplement == "open":
+            await storage.open_supplement_round(
+                listing_id, new_version, ctx.params.get("items") or (), now
+            )
+        elif transition.supplement == "submit":
+            await storage.submit_supplement_round(listing_id, new_version)
         if transition.snapshot:
             await storage.snapshot_form(
                 listing_id, new_version, listing["form"], updates.get("form_schema", ""), now
@@ -269,7 +280,11 @@ def _payload(params: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str,
         for key, value in updates.items()
         if key not in ("state", "version", "provider_message")
     }
-    return {"params": {k: str(v) for k, v in params.items()}, "set": changed}
+    kept = {
+        key: [str(item) for item in value] if isinstance(value, list | tuple) else str(value)
+        for key, value in params.items()
+    }
+    return {"params": kept, "set": changed}
 
 
 async def options(listing_id: int, actor: Actor, now: datetime | None = None) -> list[ActionOption]:

@@ -121,6 +121,55 @@ def valid_supplement_due(ctx: Context) -> list[Refusal]:
     return []
 
 
+SUPPLEMENT_ITEMS_MAX = 30
+SUPPLEMENT_ITEM_LENGTH = 500
+
+
+def _short(text: str, length: int = 20) -> str:
+    return text if len(text) <= length else text[:length] + "…"
+
+
+def valid_supplement_items(ctx: Context) -> list[Refusal]:
+    """A supplement request's items: a readable number of them, each of a readable length."""
+    items = list(ctx.params.get("items") or [])
+    if len(items) > SUPPLEMENT_ITEMS_MAX:
+        return [
+            Refusal(
+                "supplement_items",
+                "maxItems",
+                f"补正事项最多 {SUPPLEMENT_ITEMS_MAX} 项（现有 {len(items)} 项），请合并相近的事项",
+            )
+        ]
+    return [
+        Refusal(
+            f"supplement_items[{index}]",
+            "maxLength",
+            f"补正事项 {index + 1}「{_short(str(item))}」超过 {SUPPLEMENT_ITEM_LENGTH} 字，"
+            "请分成几项",
+        )
+        for index, item in enumerate(items)
+        if len(str(item)) > SUPPLEMENT_ITEM_LENGTH
+    ]
+
+
+def supplement_answered(ctx: Context) -> list[Refusal]:
+    """Every item of the open supplement request has an answer: a text or a document.
+
+    An item answered only by editing the form still needs a line saying so ("已在申请表中修改"):
+    the reviewer reads the answers item by item and must not have to guess which edit meant what.
+    """
+    return [
+        Refusal(
+            f"supplement_items[{item['number'] - 1}]",
+            "unanswered",
+            f"补正事项 {item['number']}「{_short(item['text'])}」尚未答复："
+            "请填写答复说明或上传材料（仅修改了申请表的，写明“已在申请表中修改”即可）",
+        )
+        for item in ctx.facts.get("supplement_items") or []
+        if not str(item["answer"]).strip() and not item["documents"]
+    ]
+
+
 def expert_review_complete(ctx: Context) -> list[Refusal]:
     """Where policy asks for expert review: two scores, and a moderator's if they disagree."""
     review = ctx.policy.get("expert_review") or {}

@@ -34,6 +34,7 @@ from registry.tables import (
     Listing,
     Objection,
     ObjectionStatus,
+    SupplementItem,
 )
 from workflows.states import State
 
@@ -118,7 +119,19 @@ async def listings_due(states: Iterable[State], due_column: str, before: date) -
 async def snapshot_form(
     listing_id: int, version: int, form: Any, form_schema: str, submitted_at: datetime
 ) -> None:
-    """Keep the form exactly as submitted, under the listing's new version."""
+    """Keep the form exactly as submitted, and the list of its documents, under the new version."""
+    documents = (
+        await Document.select(
+            Document.id,
+            Document.kind,
+            Document.staff_index,
+            Document.original_name,
+            Document.sha256,
+            Document.supplement_item,
+        )
+        .where(Document.listing == listing_id)
+        .order_by(Document.id)
+    )
     await FormSnapshot.insert(
         FormSnapshot(
             listing=listing_id,
@@ -126,7 +139,56 @@ async def snapshot_form(
             form=seal_form(form),  # its ID and phone numbers sealed, as in the listing
             form_schema=form_schema,
             submitted_at=submitted_at,
+            documents=documents,
         )
+    )
+
+
+# --- supplement requests ---------------------------------------------------------------------
+
+
+async def open_supplement_round(
+    listing_id: int, version: int, items: Iterable[str], requested_at: datetime
+) -> None:
+    """Store a supplement request's items, numbered from 1, as the round of `version`."""
+    rows = [
+        SupplementItem(
+            listing=listing_id,
+            requested_version=version,
+            number=number,
+            text=text,
+            requested_at=requested_at,
+        )
+        for number, text in enumerate(items, start=1)
+    ]
+    if rows:
+        await SupplementItem.insert(*rows)
+
+
+async def open_supplement_items(listing_id: int) -> list[Row]:
+    """The items not yet sent back, with their answer and how many documents answer each."""
+    items = await (
+        SupplementItem.select(
+            SupplementItem.id, SupplementItem.number, SupplementItem.text, SupplementItem.answer
+        )
+        .where((SupplementItem.listing == listing_id) & SupplementItem.submitted_version.is_null())
+        .order_by(SupplementItem.number)
+    )
+    ids = [item["id"] for item in items]
+    answered = (
+        await Document.select(Document.supplement_item).where(Document.supplement_item.is_in(ids))
+        if ids
+        else []
+    )
+    for item in items:
+        item["documents"] = sum(1 for d in answered if d["supplement_item"] == item["id"])
+    return items
+
+
+async def submit_supplement_round(listing_id: int, version: int) -> None:
+    """The open round's answers were sent with the resubmission of `version`."""
+    await SupplementItem.update({SupplementItem.submitted_version: version}).where(
+        (SupplementItem.listing == listing_id) & SupplementItem.submitted_version.is_null()
     )
 
 

@@ -32,6 +32,9 @@ class Transition:
     needs: frozenset[str] = frozenset()
     # Keep a copy of the form as submitted (FormSnapshot), for "what changed since".
     snapshot: bool = False
+    # The supplement request's items: "open" stores the request's items (params["items"]) as a
+    # new round; "submit" stamps the open round's answers with the new version.
+    supplement: str = ""
 
     @property
     def all_guards(self) -> tuple[Guard, ...]:
@@ -74,12 +77,13 @@ TRANSITIONS: dict[str, Transition] = {
         _t("withdraw", "撤回申请", BEFORE_DECISION, S.withdrawn, {R.provider}),
         _t("accept", "形式审查通过", {S.submitted}, S.in_review, {R.reviewer}),
         _t("request_supplement", "要求补正", {S.submitted, S.in_review}, S.needs_supplement,
-           {R.reviewer}, guards=(g.valid_supplement_due,), reason_required=True,
-           effects=(fx.open_supplement,)),
+           {R.reviewer}, guards=(g.valid_supplement_due, g.valid_supplement_items),
+           reason_required=True, effects=(fx.open_supplement,), supplement="open"),
         _t("resubmit", "提交补正材料", {S.needs_supplement}, S.in_review, {R.provider},
-           guards=(g.before_supplement_due, g.form_is_complete, g.checks_pass), snapshot=True,
-           effects=(fx.close_supplement, fx.stamp_submission),
-           needs=frozenset({"documents", "district"})),
+           guards=(g.before_supplement_due, g.supplement_answered, g.form_is_complete,
+                   g.checks_pass), snapshot=True,
+           effects=(fx.close_supplement, fx.stamp_submission), supplement="submit",
+           needs=frozenset({"documents", "district", "supplement_items"})),
         _t("recommend", "推荐入库", {S.in_review}, S.pending_approval, {R.reviewer},
            guards=(g.not_the_rejecter_after_appeal, g.expert_review_complete),
            effects=(fx.record_recommender,), needs=frozenset({"expert_scores"})),

@@ -52,6 +52,7 @@ class ReviewItemOut(msgspec.Struct):
     assigned_to: UserRef | None
     blocking: int
     warnings: int
+    pending_objections: int = 0  # objections in the notice period not yet decided
 
 
 class ReviewPage(msgspec.Struct):
@@ -126,6 +127,21 @@ class ChangeOut(msgspec.Struct):
     kind: str
     old: Any
     new: Any
+    label: str = ""  # the path in words, from the schema's titles: 课程 1 · 上课时段 2 · 结束时间
+
+
+class DocumentRef(msgspec.Struct):
+    id: int
+    original_name: str
+
+
+class DocumentChangeOut(msgspec.Struct):
+    kind: str  # added | replaced | removed
+    document_kind: str
+    document_kind_label: str
+    staff_index: int | None
+    old: DocumentRef | None
+    new: DocumentRef | None
 
 
 class DiffOut(msgspec.Struct):
@@ -135,6 +151,12 @@ class DiffOut(msgspec.Struct):
     head_version: int | None
     head_submitted_at: datetime | None
     changes: list[ChangeOut]
+    # Documents since the base submission; null when that submission kept no document list.
+    documents: list[DocumentChangeOut] | None = None
+
+
+def _ref(document: dict[str, Any] | None) -> DocumentRef | None:
+    return DocumentRef(document["id"], document["original_name"]) if document else None
 
 
 def _bad_query(field: str, message: str) -> Response[Any]:
@@ -170,6 +192,7 @@ def _item(row: review.QueueRow) -> ReviewItemOut:
         assigned_to=UserRef(assignee, row.assignee or "") if assignee is not None else None,
         blocking=row.blocking,
         warnings=row.warnings,
+        pending_objections=row.pending_objections,
     )
 
 
@@ -329,8 +352,27 @@ class ListingReviewController(Controller):
             head_submitted_at=found.head_submitted_at,
             # Personal leaves masked, like everywhere (a full one: personal-data/reveal).
             changes=[
-                ChangeOut(c.path, c.kind, masked_leaf(c.path, c.old), masked_leaf(c.path, c.new))
+                ChangeOut(
+                    c.path,
+                    c.kind,
+                    masked_leaf(c.path, c.old),
+                    masked_leaf(c.path, c.new),
+                    label=c.label,
+                )
                 for c in found.changes
+            ],
+            documents=None
+            if found.documents is None
+            else [
+                DocumentChangeOut(
+                    d.kind,
+                    d.document_kind,
+                    d.document_kind_label,
+                    d.staff_index,
+                    _ref(d.old),
+                    _ref(d.new),
+                )
+                for d in found.documents
             ],
         )
 

@@ -21,7 +21,7 @@ from registry.applications.ownership import own_listing
 from registry.db import write_transaction
 from registry.evaluation.hearings import answer_upload_refusal
 from registry.settings import get_settings
-from registry.tables import Document, Listing, Organisation
+from registry.tables import Document, Listing, Organisation, SupplementItem
 from workflows import audit
 from workflows.actors import Actor
 from workflows.checks import DOCUMENT_KINDS
@@ -33,10 +33,13 @@ from workflows.timesource import local_today
 APPEAL_KIND = "appeal"
 # Evidence for a provider's statement and defence on a provisional evaluation result.
 HEARING_KIND = "hearing_answer"
+# Whatever else a supplement item asks for (a site safety report, a lease): only with an item.
+SUPPLEMENT_KIND = "supplement"
 UPLOAD_KINDS: dict[str, str] = {
     **DOCUMENT_KINDS,
     APPEAL_KIND: "复核申请材料",
     HEARING_KIND: "陈述申辩证明材料",
+    SUPPLEMENT_KIND: "补正材料",
 }
 UPLOAD_STATES = frozenset({State.draft, State.needs_supplement})
 READER_ROLES = frozenset({Role.provider, Role.reviewer, Role.approver, Role.city})
@@ -50,6 +53,8 @@ class UploadIn:
     valid_from: str = ""
     valid_until: str = ""
     staff_index: str = ""
+    # The number of the open supplement item this document answers ("" for none).
+    supplement_item: str = ""
     filename: str | None = None
     file: IO[bytes] | None = None
 
@@ -88,6 +93,37 @@ def _staff_index(text: str, problems: list[Refusal]) -> int | None:
         return int(text)
     problems.append(Refusal("staff_index", "type", "从业人员序号应为从0开始的整数"))
     return None
+
+
+async def _supplement_item(
+    listing: dict[str, Any], kind: str, text: str, problems: list[Refusal]
+) -> int | None:
+    """The id of the open supplement item numbered `text`, or None with the problem noted."""
+    text = text.strip()
+    if not text:
+        if kind == SUPPLEMENT_KIND:
+            problems.append(
+                Refusal("supplement_item", "required", "补正材料须在对应的补正事项下上传")
+            )
+        return None
+    if State(listing["state"]) != State.needs_supplement:
+        problems.append(Refusal("supplement_item", "state", "申请当前不在补正期间"))
+        return None
+    row = None
+    if text.isdigit():
+        row = await (
+            SupplementItem.select(SupplementItem.id)
+            .where(
+                (SupplementItem.listing == listing["id"])
+                & SupplementItem.submitted_version.is_null()
+                & (SupplementItem.number == int(text))
+            )
+            .first()
+        )
+    if row is None:
+        problems.append(Refusal("supplement_item", "unknown", f"没有第 {text} 项补正事项"))
+        return None
+    return int(row["id"])
 
 
 @dataclass(frozen=True)
@@ -169,6 +205,7 @@ async def upload(listing_id: int, actor: Actor, data: UploadIn) -> dict[str, Any
     if valid_from and valid_until and valid_until < valid_from:
         problems.append(Refusal("valid_until", "minimum", "有效期截止日不能早于起始日"))
     staff_index = _staff_index(data.staff_index, problems)
+    item = await _supplement_item(listing, kind, data.supplement_item, problems)
     name = ""
     if data.file is None:
         problems.append(Refusal("file", "required", "请选择要上传的文件"))
@@ -196,6 +233,7 @@ async def upload(listing_id: int, actor: Actor, data: UploadIn) -> dict[str, Any
         "valid_from": valid_from,
         "valid_until": valid_until,
         "staff_index": staff_index,
+        "supplement_item": item,
     }
     try:
         document_id = await _record(listing_id, actor, organisation_id, stored, fields)
@@ -235,7 +273,12 @@ async def _record(
             role=Role.provider.value,
             listing=listing_id,
             # No file name: names often carry a person's name or ID number.
-            payload={"document": document_id, "kind": fields["kind"], "sha256": stored.sha256},
+            payload={
+                "document": document_id,
+                "kind": fields["kind"],
+                "sha256": stored.sha256,
+                "supplement_item": fields["supplement_item"],
+            },
         )
     return document_id
 
@@ -247,7 +290,7 @@ async def remove(document_id: int, actor: Actor) -> None:
         raise NotFound("材料不存在")
     async with write_transaction(Document._meta.db):
         listing = await own_listing(row["listing"], actor, lock=True)
-        if refusal := _may_change(listing, row["kind"]):
+        if refusal := _may_change(listing, row["kind"]) or await _answered_before(row):
             raise Refused(refusal.message, [refusal])
         await Document.delete().where(Document.id == document_id)
         await audit.record(
@@ -259,6 +302,19 @@ async def remove(document_id: int, actor: Actor) -> None:
         )
     # Only after the commit: a rollback must not lose a file its row still names.
     await retention.release(row["sha256"])
+
+
+async def _answered_before(document: dict[str, Any]) -> Refusal | None:
+    """A document sent with an earlier supplement answer stays: the reviewer's record of it."""
+    if document["supplement_item"] is None:
+        return None
+    sent = await SupplementItem.exists().where(
+        (SupplementItem.id == document["supplement_item"])
+        & SupplementItem.submitted_version.is_not_null()
+    )
+    if not sent:
+        return None
+    return Refusal("state", "submitted", "这份材料已随补正答复提交，不能删除")
 
 
 def may_read(actor: Actor | None, listing: dict[str, Any]) -> bool:

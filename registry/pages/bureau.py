@@ -32,7 +32,7 @@ from workflows.transitions import TRANSITIONS
 _PAGE = {"actor": Provide(page_actor)}
 PAGE_SIZE = 25
 WEEKDAYS = {1: "周一", 2: "周二", 3: "周三", 4: "周四", 5: "周五", 6: "周六", 7: "周日"}
-KIND_LABELS = {"added": "新增", "removed": "删除", "changed": "修改"}
+KIND_LABELS = {"added": "新增", "removed": "删除", "changed": "修改", "replaced": "替换"}
 
 
 def _day(value: str) -> date | None:
@@ -179,7 +179,10 @@ async def detail_page(
             (c.path, KIND_LABELS[c.kind], masked_leaf(c.path, c.old), masked_leaf(c.path, c.new))
             for c in diff.changes
         ],
+        change_labels=[c.label for c in diff.changes],
+        document_changes=[(KIND_LABELS[d.kind], d) for d in diff.documents or []],
         documents=await review.documents(listing_id, _staff_names(form)),
+        supplement_rounds=await review.supplement_rounds(listing_id, _staff_names(form)),
         expert=expert,
         can_assign=bool(deciders),
         # The district's reviewers and approvers may see one full number, with a reason.

@@ -30,6 +30,14 @@ ENUM_LABELS: dict[str, str] = {
 INTEGER_CHOICES: dict[str, dict[int, str]] = {
     "weekday": {1: "周一", 2: "周二", 3: "周三", 4: "周四", 5: "周五"},
 }
+# Page hints in place of the schema's descriptions where those are written for API clients
+# ("填 null", "序号从0开始"), by the path's names without row numbers.
+PAGE_HINTS: dict[tuple[str, ...], str] = {
+    ("courses", "staff"): "从上面填写的从业人员中选择；新增或改名的从业人员会出现在选项里。",
+    ("staff", "certificates", "valid_until"): "长期有效的证书不填。",
+}
+# Lists whose items point at a staff member by number: chosen by name from the staff list.
+STAFF_REFERENCES: tuple[str, ...] = ("courses", "staff")
 _NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 _NAME_RE = re.compile(r"^[A-Za-z_]\w*(\[\d+\])*(\.[A-Za-z_]\w*(\[\d+\])*)*$")
 _TOKEN_RE = re.compile(r"[A-Za-z_]\w*|\[(\d+)\]")
@@ -51,6 +59,8 @@ class Field:
     template: Field | None = None
     placeholder: str = ""
     item_title: str = ""
+    # A select whose options the page keeps in step with another part of the form ("staff").
+    source: str = ""
 
     @property
     def anchor(self) -> str:
@@ -104,12 +114,50 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _scalar(node: dict[str, Any], path: Path, value: object, required: bool) -> Field:
+def _keys(path: Path) -> tuple[str, ...]:
+    """The path's property names, without row numbers or template placeholders."""
+    return tuple(p for p in path if isinstance(p, str) and not p.startswith("__"))
+
+
+def _description(node: Mapping[str, Any], path: Path) -> str:
+    return PAGE_HINTS.get(_keys(path), str(node.get("description") or ""))
+
+
+def staff_options(form: object) -> list[tuple[str, str]]:
+    """(number, name) of each staff member in the form, the number being what is stored."""
+    staff = form.get("staff") if isinstance(form, Mapping) else None
+    rows = staff if isinstance(staff, list) else []
+    return [
+        (str(index), str(row.get("name") or "").strip() if isinstance(row, Mapping) else "")
+        for index, row in enumerate(rows)
+    ]
+
+
+def _named(options: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(value, name or f"从业人员 {int(value) + 1}") for value, name in options]
+
+
+def staff_choices(form: object) -> list[tuple[int, str]]:
+    """(number, name) to choose a staff member by name (a nameless one by its row)."""
+    return [(int(value), name) for value, name in _named(staff_options(form))]
+
+
+def _scalar(
+    node: dict[str, Any],
+    path: Path,
+    value: object,
+    required: bool,
+    staff: list[tuple[str, str]] | None = None,
+) -> Field:
     title = str(node.get("title") or path[-1])
     common = {"name": field_name(path), "title": title, "required": required}
-    common["description"] = str(node.get("description") or "")
+    common["description"] = _description(node, path)
     types = _types(node)
     key = next((p for p in reversed(path) if isinstance(p, str) and not p.startswith("__")), "")
+    if _keys(path) == STAFF_REFERENCES and len(path) > len(STAFF_REFERENCES):
+        # Stored as the staff member's number, as the schema expects; chosen by name.
+        options = _keep(_named(staff or []), value)
+        return Field("select", value=_text(value), options=options, source="staff", **common)
     if "enum" in node:
         options = [(str(v), _label(node, v)) for v in node["enum"]]
         return Field("select", value=_text(value), options=_keep(options, value), **common)
@@ -146,19 +194,22 @@ def build(
     path: Path = (),
     required: bool = False,
     depth: int = 0,
+    staff: list[tuple[str, str]] | None = None,
 ) -> Field:
     """The Field tree of `value` under the schema `root` (or its sub-`node` at `path`)."""
     errors = errors or {}
+    if staff is None:
+        staff = staff_options(value)  # the whole form: whom course staff may name
     node = resolve(root, root if node is None else node)
     name = field_name(path)
     title = str(node.get("title") or (path[-1] if path else ""))
-    description = str(node.get("description") or "")
+    description = _description(node, path)
     types = _types(node)
     if "object" in types and "properties" in node:
         current = value if isinstance(value, Mapping) else {}
         needed = set(node.get("required", []))
         children = [
-            build(root, current.get(key), errors, sub, (*path, key), key in needed, depth)
+            build(root, current.get(key), errors, sub, (*path, key), key in needed, depth, staff)
             for key, sub in node["properties"].items()
         ]
         own = list(errors.get(name, [])) if name else []
@@ -176,11 +227,11 @@ def build(
             if not rows and int(node.get("minItems") or 0) > 0:
                 rows = [None]  # show one blank row of a list that needs at least one
             children = [
-                build(root, row, errors, item, (*path, index), False, depth + 1)
+                build(root, row, errors, item, (*path, index), False, depth + 1, staff)
                 for index, row in enumerate(rows)
             ]
             placeholder = f"__{depth}__"
-            template = build(root, None, {}, item, (*path, placeholder), False, depth + 1)
+            template = build(root, None, {}, item, (*path, placeholder), False, depth + 1, staff)
             result = Field(
                 "array", name, title, description, required, None, [], [], children, template
             )
@@ -188,7 +239,7 @@ def build(
             result.item_title = str(item.get("title") or "一项")
         result.errors = list(errors.get(name, []))
         return result
-    result = _scalar(node, path, value, required)
+    result = _scalar(node, path, value, required, staff)
     result.errors = list(errors.get(name, []))
     return result
 

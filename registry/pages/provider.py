@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, get, post
@@ -17,6 +18,7 @@ from registry.applications.forms import EDITABLE_STATES, check_listing, form_has
 from registry.applications.inbox import history, inbox_for, message_count, next_step
 from registry.applications.ownership import own_listing, provider_grant
 from registry.applications.signup import SignupIn, register, signup_problems
+from registry.applications.supplements import open_round, rounds_of, save_answers
 from registry.oversight.complaints import RateLimited
 from registry.pages.common import by_field, page_actor, redirect, render, upload_refusal
 from registry.pages.formrender import (
@@ -26,6 +28,7 @@ from registry.pages.formrender import (
     location,
     names,
     parse_fields,
+    staff_choices,
 )
 from registry.pages.paging import pager
 from registry.paging import PAGE_SIZE, Page, clamp, page_number
@@ -47,6 +50,7 @@ _ACTOR = {"actor": Provide(page_actor)}
 SIGNUP_FIELDS = [name for name in SignupIn.__struct_fields__ if name != "password"]
 DONE = {
     "saved": "草稿已保存",
+    "answered": "补正答复已保存",
     "submitted": "申请已提交，请等待区教育局审核",
     "resubmitted": "补正材料已提交，请等待区教育局审核",
     "uploaded": "材料已上传",
@@ -165,8 +169,46 @@ def _int(value: object) -> int:
 def _listed(problem: dict[str, str], rendered: set[str]) -> dict[str, str]:
     """A problem for the list at the top: where it is, and a link when its field is shown."""
     key = problem["field"].removeprefix("form.")
+    if item := _ITEM_FIELD.fullmatch(key):
+        # A supplement item's problem links to that item's answer.
+        return {**problem, "where": "", "anchor": f"supplement-item-{int(item.group(1)) + 1}"}
     anchor = anchor_of(key) if key in rendered else ""
     return {**problem, "where": location(SCHEMA, key), "anchor": anchor}
+
+
+def _once(problems: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Each message once in the list: the same words found in several places (two time slots
+    of one course ending early) become one line naming every place, linked to the first."""
+    merged: dict[tuple[str, str], dict[str, str]] = {}
+    for problem in problems:
+        key = (problem["kind"], problem["message"])
+        if key not in merged:
+            merged[key] = dict(problem)
+        elif problem["where"] and problem["where"] not in merged[key]["where"]:
+            where = merged[key]["where"]
+            merged[key]["where"] = f"{where}、{problem['where']}" if where else problem["where"]
+    return list(merged.values())
+
+
+_ITEM_FIELD = re.compile(r"supplement_items\[(\d+)\]")
+_ANSWER_FIELD = re.compile(r"supplement_answer_(\d{1,3})")
+
+
+def _answers(posted: Any) -> dict[int, str]:
+    """The supplement answers typed on the page, by item number."""
+    return {
+        int(found.group(1)): str(value)
+        for key, value in posted.items()
+        if (found := _ANSWER_FIELD.fullmatch(str(key))) and isinstance(value, str)
+    }
+
+
+def _supplement_note(message: str, has_items: bool) -> str:
+    """The reviewer's message without the list of items it starts with (shown item by item)."""
+    if not has_items:
+        return message
+    _, _, rest = message.partition("\n\n")
+    return rest.strip()
 
 
 # --- one application -----------------------------------------------------------------------
@@ -192,14 +234,19 @@ async def _application(
         {"field": f.field, "message": f.message, "kind": "blocking" if f.blocking else "warning"}
         for f in findings or []
     ]
-    messages = by_field(
-        {**p, "message": p["message"] + ("（提示审核员）" if p["kind"] == "warning" else "")}
-        for p in shown
-    )
+    messages = {
+        key: list(dict.fromkeys(texts))  # one field, one message once
+        for key, texts in by_field(
+            {**p, "message": p["message"] + ("（提示审核员）" if p["kind"] == "warning" else "")}
+            for p in shown
+        ).items()
+    }
     tree = build(SCHEMA, value, messages)
     rendered = names(tree)
-    listed_problems = [_listed(p, rendered) for p in shown]
+    listed_problems = _once([_listed(p, rendered) for p in shown])
     options = {o.transition.name: o for o in await engine.options(listing_id, actor)}
+    rounds = await rounds_of(listing_id)
+    current = open_round(rounds)
     return render(
         "provider/application.html",
         actor,
@@ -217,6 +264,10 @@ async def _application(
         history=await history(listing_id),
         options=options,
         next_step=next_step(row, local_today()),
+        supplement=current,
+        supplement_rounds=[r for r in rounds if not r.open],
+        supplement_note=_supplement_note(row["provider_message"], bool(current and current.items)),
+        staff_choices=staff_choices(value),
         **context,
     )
 
@@ -236,24 +287,72 @@ async def application_form(
     """保存草稿 / 检查 / 提交 (and 添加/删除 rows when JavaScript is off)."""
     posted = await request.form()
     form = parse_fields(posted.multi_items(), SCHEMA)
+    answers = _answers(posted)
     op = str(posted.get("_op") or "save")
     if op.startswith(("add:", "remove:")):
-        return await _application(actor, listing_id, form=edit_rows(form, op, SCHEMA))
+        return await _application(
+            actor,
+            listing_id,
+            form=edit_rows(form, op, SCHEMA),
+            typed_answers=answers,
+            unsaved=True,
+        )
     version = _int(posted.get("version"))
+    try:
+        if answers:
+            # Saved with the form (the answers sit beside it on the page): one button keeps both.
+            await save_answers(listing_id, actor, answers)
+    except Refused as refused:
+        return await _application(
+            actor,
+            listing_id,
+            form=form,
+            status=422,
+            flash=refused.detail,
+            flash_kind="error",
+            problems=[e.as_dict() for e in refused.errors],
+            typed_answers=answers,
+            unsaved=True,
+        )
     try:
         await save_form(listing_id, actor, form, version, str(posted.get("form_hash") or ""))
     except Conflict as conflict:
         message = f"{conflict.detail}。下面保留了您填写的内容；再次保存将覆盖他人的修改。"
         return await _application(
-            actor, listing_id, form=form, status=409, flash=message, flash_kind="error"
+            actor,
+            listing_id,
+            form=form,
+            status=409,
+            flash=message,
+            flash_kind="error",
+            typed_answers=answers,
+            unsaved=True,
         )
     except Refused as refused:
         return await _application(
-            actor, listing_id, form=form, status=422, flash=refused.detail, flash_kind="error"
+            actor,
+            listing_id,
+            form=form,
+            status=422,
+            flash=refused.detail,
+            flash_kind="error",
+            typed_answers=answers,
+            unsaved=True,
         )
     if op == "check":
         result = await check_listing(await own_listing(listing_id, actor), actor)
         problems = [e.as_dict() for e in result.problems]
+        # What a resubmission would also refuse: supplement items left unanswered.
+        current = open_round(await rounds_of(listing_id))
+        problems += [
+            {
+                "field": f"supplement_items[{item.number - 1}]",
+                "code": "unanswered",
+                "message": f"补正事项 {item.number} 尚未答复",
+            }
+            for item in (current.items if current else [])
+            if not item.answered
+        ]
         return await _application(
             actor, listing_id, problems=problems, findings=result.findings, checked=True
         )
@@ -290,12 +389,14 @@ async def upload_page(
         errors, status = upload_refusal(refused)
         typed = {
             k: str(posted.get(k) or "")
-            for k in ("kind", "valid_from", "valid_until", "staff_index")
+            for k in ("kind", "valid_from", "valid_until", "staff_index", "supplement_item")
         }
         return await _application(
             actor, listing_id, status=status, upload_errors=errors, upload_values=typed
         )
-    return redirect(f"/provider/applications/{listing_id}?done=uploaded#documents")
+    item = str(posted.get("supplement_item") or "")
+    where = f"supplement-item-{item}" if item.isdigit() else "documents"
+    return redirect(f"/provider/applications/{listing_id}?done=uploaded#{where}")
 
 
 @post(

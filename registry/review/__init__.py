@@ -13,7 +13,13 @@ from registry.review.decisions import (
     decide_course,
     may_decide_courses,
 )
-from registry.review.detail import ActionForm, action_forms, documents, submitted_form
+from registry.review.detail import (
+    ActionForm,
+    action_forms,
+    documents,
+    submitted_form,
+    supplement_rounds,
+)
 from registry.review.diff import Change, FormDiff, diff_forms, flatten, form_diff
 from registry.review.expert import (
     DEFAULT_ADMISSION_RUBRIC,
@@ -76,6 +82,7 @@ __all__ = [
     "staff_districts",
     "staff_listing",
     "submitted_form",
+    "supplement_rounds",
     "usernames",
     "valid_assigned",
 ]

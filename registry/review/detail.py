@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry.access.personal_data import open_form
+from registry.applications.documents import UPLOAD_KINDS
+from registry.applications.supplements import Round, rounds_of
 from registry.review.scope import check_context
 from registry.tables import Document, FormSnapshot
 from workflows import engine
 from workflows.actors import Actor
-from workflows.checks import DOCUMENT_KINDS
 from workflows.states import EVALUATION_EXIT_REASONS, REVOCATION_REASONS, ExitReason
 
 # Transitions whose exit reason the reviewer chooses, and from which codes.
@@ -32,16 +33,27 @@ async def submitted_form(listing: Mapping[str, Any]) -> dict[str, Any]:
     return form if isinstance(form, dict) else {}
 
 
+def _readable(row: dict[str, Any], staff_names: list[str]) -> dict[str, Any]:
+    row["kind_label"] = UPLOAD_KINDS.get(row["kind"], row["kind"])
+    index = row["staff_index"]
+    in_range = index is not None and 0 <= index < len(staff_names)
+    row["staff_name"] = staff_names[index] if in_range else ""
+    row["image"] = row["mime_type"] in INLINE_IMAGES
+    return row
+
+
 async def documents(listing_id: int, staff_names: list[str]) -> list[dict[str, Any]]:
     """The listing's documents with their kind's label, staff member, and whether an image."""
     rows = await Document.select().where(Document.listing == listing_id).order_by(Document.id)
-    for row in rows:
-        row["kind_label"] = DOCUMENT_KINDS.get(row["kind"], row["kind"])
-        index = row["staff_index"]
-        in_range = index is not None and 0 <= index < len(staff_names)
-        row["staff_name"] = staff_names[index] if in_range else ""
-        row["image"] = row["mime_type"] in INLINE_IMAGES
-    return rows
+    return [_readable(row, staff_names) for row in rows]
+
+
+async def supplement_rounds(listing_id: int, staff_names: list[str]) -> list[Round]:
+    """Each supplement request, newest first: its items beside the provider's answers."""
+    rounds = await rounds_of(listing_id)
+    for item in (item for r in rounds for item in r.items):
+        item.documents = [_readable(d, staff_names) for d in item.documents]
+    return rounds
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from piccolo.query.functions.aggregate import Count
 from registry.access.personal_data import with_open_form
 from registry.review.scope import LISTING_COLUMNS, findings, staff_scope, usernames
 from registry.settings import get_settings
-from registry.tables import Listing
+from registry.tables import Listing, Objection, ObjectionStatus
 from workflows.actors import Actor
 from workflows.engine import district_policy
 from workflows.states import State
@@ -52,6 +52,24 @@ class QueueRow:
     assignee: str | None
     blocking: int
     warnings: int
+    # Objections lodged in the notice period and not yet decided: the reviewer's work, not a
+    # check's hint, so the console names them as such.
+    pending_objections: int = 0
+
+
+async def pending_objections(listing_ids: list[int]) -> dict[int, int]:
+    """Listing id → how many of its objections wait for a decision (listed ones only)."""
+    if not listing_ids:
+        return {}
+    rows = await (
+        Objection.select(Objection.listing, Count())
+        .where(
+            Objection.listing.is_in(listing_ids)
+            & (Objection.status == ObjectionStatus.pending.value)
+        )
+        .group_by(Objection.listing)
+    )
+    return {int(r["listing"]): int(r["count"]) for r in rows}
 
 
 def valid_assigned(value: str) -> bool:
@@ -122,6 +140,7 @@ async def review_listings(actor: Actor, f: QueueFilter) -> tuple[list[QueueRow],
         .output(load_json=True)
     )
     names = await usernames({r["assigned_to"] for r in rows})
+    objections = await pending_objections([r["id"] for r in rows])
     policies: dict[int, dict[str, Any]] = {}
     result = []
     for row in rows:
@@ -130,5 +149,13 @@ async def review_listings(actor: Actor, f: QueueFilter) -> tuple[list[QueueRow],
             policies[row["district"]] = await district_policy(row["district"])
         found = await findings(row, actor, policies[row["district"]])
         blocking = sum(1 for x in found if x.blocking)
-        result.append(QueueRow(row, names.get(row["assigned_to"]), blocking, len(found) - blocking))
+        result.append(
+            QueueRow(
+                row,
+                names.get(row["assigned_to"]),
+                blocking,
+                len(found) - blocking,
+                objections.get(row["id"], 0),
+            )
+        )
     return result, total

@@ -22,6 +22,7 @@ def upload_in(form: FormMultiDict) -> UploadIn:
         valid_from=str(form.get("valid_from") or ""),
         valid_until=str(form.get("valid_until") or ""),
         staff_index=str(form.get("staff_index") or ""),
+        supplement_item=str(form.get("supplement_item") or ""),
         filename=sent.filename if sent else None,
         file=sent.file if sent else None,
     )

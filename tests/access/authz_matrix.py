@@ -209,6 +209,12 @@ ROUTES: list[Row] = [
     route("PUT", "/api/v1/listings/{listing_id:int}/form", ok="provider", refused=403,
           also={"provider_other": 404}, params={"listing_id": "@listing.D"},
           json={"form": "@form.D", "version": "@version.D"}),
+    route("GET", "/api/v1/listings/{listing_id:int}/supplement", ok=f"provider {HEPING_STAFF}",
+          params={"listing_id": "@listing.A"}),
+    # D is a draft, not awaiting a supplement: its provider is let in, then told so (422).
+    route("PUT", "/api/v1/listings/{listing_id:int}/supplement", refused=403,
+          also={"provider": 422, "provider_other": 404}, params={"listing_id": "@listing.D"},
+          json={"answers": [{"number": 1, "answer": "已补充"}]}),
     route("GET", "/api/v1/inbox", ok=PROVIDERS, refused=403),
     route("POST", "/api/v1/listings/{listing_id:int}/personal-data/reveal", ok=HEPING_STAFF,
           also={"city": 403, "provider": 403, "school": 403},

@@ -292,10 +292,13 @@ async def test_diff_lists_the_fee_changed_in_a_supplement(login, db: object) -> 
     await step(listing_id, "resubmit", await actor("provider"), now=T0 + timedelta(days=1))
     body = (await reviewer.get(f"/api/v1/listings/{listing_id}/diff")).json()
     assert body["base_version"] == 2 and body["head_version"] == 4
+    # Each change also says where it is in words (the schema's titles), for people.
     assert body["changes"] == [
-        {"path": "courses[0].fee_per_student_month", "kind": "changed", "old": 150, "new": 170},
-        {"path": "staff[1].role", "kind": "changed", "old": "助教", "new": "助理教练"},
-    ]
+        {"path": "courses[0].fee_per_student_month", "kind": "changed", "old": 150, "new": 170,
+         "label": "课程 1 · 收费标准"},
+        {"path": "staff[1].role", "kind": "changed", "old": "助教", "new": "助理教练",
+         "label": "从业人员 2 · 岗位"},
+    ]  # fmt: skip
 
 
 async def test_diff_names_added_and_removed_paths(db: object) -> None:

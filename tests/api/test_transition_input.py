@@ -85,7 +85,9 @@ def test_an_internal_note_stays_the_reason_and_other_actions_ignore_the_list() -
     shaped = transition_input(
         "request_supplement", reason=" 内部：场地待核 ", supplement_items=["营业执照"]
     )
-    assert (shaped.reason, shaped.message, shaped.params) == ("内部：场地待核", "营业执照", {})
+    assert (shaped.reason, shaped.message) == ("内部：场地待核", "营业执照")
+    # The items travel on to the engine, which stores each one for the provider to answer.
+    assert shaped.params == {"items": ["营业执照"]}
     other = transition_input(
         "revoke",
         reason="事故",
@@ -95,3 +97,16 @@ def test_an_internal_note_stays_the_reason_and_other_actions_ignore_the_list() -
     )
     assert (other.reason, other.message) == ("事故", "")
     assert other.params == {"exit_reason": "safety_incident"}
+
+
+def test_the_reviewers_own_numbering_is_dropped_from_the_items() -> None:
+    shaped = transition_input(
+        "request_supplement",
+        supplement_items=[
+            "1. 场地安全检查报告",
+            "（2）教练健康证明",
+            "3、1.5小时课时",
+            "- 保单",
+        ],
+    )
+    assert shaped.params["items"] == ["场地安全检查报告", "教练健康证明", "1.5小时课时", "保单"]
