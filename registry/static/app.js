@@ -161,4 +161,7 @@
   }
   // Pages that replace a part of themselves (live search) ask for its tables again.
   window.registryCards = cards;
+  // Pages that post by themselves (the application form saves before an upload) show it too.
+  window.registryBusy = busy;
+  window.registryIdle = idle;
 })();

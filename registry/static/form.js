@@ -202,7 +202,10 @@
     // An upload (or any other post of this page) reloads it: save the draft first.
     event.preventDefault();
     var buttons = target.querySelectorAll("button");
-    buttons.forEach(function (b) { b.disabled = true; });
+    buttons.forEach(function (b) {
+      if (window.registryBusy) window.registryBusy(b, "正在保存并上传…");
+      else b.disabled = true;
+    });
     saveDraft().then(
       function () {
         dirty = false;
@@ -210,7 +213,10 @@
         target.submit();
       },
       function () {
-        buttons.forEach(function (b) { b.disabled = false; });
+        buttons.forEach(function (b) {
+          if (window.registryIdle) window.registryIdle(b);
+          b.disabled = false;
+        });
         window.alert("申请表中有尚未保存的修改，自动保存没有成功。请先点击“保存草稿”，查看提示后再上传。");
       }
     );

@@ -16,8 +16,10 @@ from registry.importing import import_whitelist
 from registry.notices.certificates import verify_code
 from tests.browser.conftest import new_page
 from tests.browser.page_checks import check_page, watch
-from tests.cast import CAST, HEPING, PASSWORD, listing_in
+from tests.cast import BINHAI, CAST, HEPING, PASSWORD, actor, listing_in
+from tests.factories import step
 from tests.importing.test_import import csv_bytes
+from workflows.inputs import transition_input
 from workflows.states import State
 
 DESK, PHONE = 1280, 375
@@ -102,8 +104,10 @@ async def test_a_parent_searches_on_a_phone_and_pages_back(
 @pytest.mark.parametrize(
     ("username", "landing", "paths"),
     [
-        ("provider", "/provider", ["/provider/evaluation", "/provider/hearings", "@listing"]),
+        ("provider_other", "/provider", ["/provider/evaluation", "/provider/hearings",
+                                         "@listing", "@supplement"]),
         ("school", "/school", ["/school/evaluation", "/school/incidents", "@engage"]),
+        ("reviewer_binhai", "/bureau", ["@supplement_review"]),
         ("reviewer", "/bureau", ["@review", "/bureau/evaluation", "/bureau/complaints",
                                  "/bureau/incidents", "/bureau/rubric", "/bureau/import",
                                  "/whitelist/export"]),
@@ -116,8 +120,23 @@ async def test_each_role_lands_on_its_work_and_every_page_fits(
 ) -> None:
     listed = await listing_in(State.listed, organisation="other")
     pending = await listing_in(State.pending_approval)
+    supplement = await listing_in(State.in_review, organisation="other", district=BINHAI)
+    asked = transition_input(
+        "request_supplement", supplement_items=["场地安全检查报告", "教练健康证明"]
+    )
+    reviewer = await actor("reviewer_binhai")
+    await step(
+        supplement,
+        "request_supplement",
+        reviewer,
+        reason=asked.reason,
+        message=asked.message,
+        params=asked.params,
+    )
     refs = {
-        "@listing": f"/provider/applications/{pending}",
+        "@supplement": f"/provider/applications/{supplement}",
+        "@supplement_review": f"/bureau/listings/{supplement}",
+        "@listing": f"/provider/applications/{listed}",
         "@review": f"/bureau/listings/{pending}",
         "@engage": f"/school/engagements/new?listing={listed}",
     }
