@@ -14,6 +14,7 @@ from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
 
+from registry.documents.numbering import issue_number
 from registry.documents.official import DistrictDocument
 from registry.documents.render import html_of, pdf_in_thread
 from registry.pages.filters import zh_datetime
@@ -29,6 +30,7 @@ from workflows.scoring import (
 from workflows.states import exit_reason_label
 
 UNCONFIRMED = "待评审确认"
+UNNUMBERED = "（未确认，不编号）"
 _SELF_REPORT_WORDS = {
     "on_time": "按时提交，内容完整",
     "late": "逾期提交",
@@ -162,6 +164,7 @@ class EvaluationReport(DistrictDocument):
     confirmed_at: datetime | None
     adjusted: bool
     adjust_reason: str
+    number: str
 
     @property
     def title(self) -> str:
@@ -302,8 +305,14 @@ async def evaluation_report(cycle_id: int, listing_id: int) -> EvaluationReport:
         raise NotFound("评估结果不存在")
     confirmed = result["status"] == ResultStatus.confirmed.value
     confirmed_at = moment_of(result["confirmed_at"]) if result["confirmed_at"] else None
-    # Dated the day it was confirmed, so a re-download carries the same date and number.
+    # Dated the day it was confirmed. Only a confirmed result is an issued document and takes
+    # a number from the register (once: a re-download keeps it); a draft is not numbered.
     on = local_date(confirmed_at) if confirmed_at else local_today()
+    number = UNNUMBERED
+    if confirmed:
+        subject = f"cycle{cycle['id']}/listing{listing['id']}"
+        issued = await issue_number(cycle["district_code"], "evaluation_report", subject, on)
+        number, on = issued.text, issued.issued_on
     breakdown = result["breakdown"] if isinstance(result["breakdown"], dict) else {}
     return EvaluationReport(
         district_code=cycle["district_code"],
@@ -329,6 +338,7 @@ async def evaluation_report(cycle_id: int, listing_id: int) -> EvaluationReport:
         confirmed_at=confirmed_at,
         adjusted=bool(result["adjusted"]),
         adjust_reason=result["adjust_reason"] or "",
+        number=number,
     )
 
 
