@@ -164,6 +164,19 @@ class Membership(Table):
     school = ForeignKey(School, on_delete=RESTRICT, null=True, default=None)
 
 
+class UserProfile(Table):
+    """How a person is named on every page: their name and post (王丽，审核员).
+
+    Kept beside piccolo's user table (which we do not own); a user without one is shown by
+    username (registry/access/people.py).
+    """
+
+    id: Serial
+    user = ForeignKey(BaseUser, on_delete=OnDelete.cascade, unique=True)
+    name = Varchar(length=64, default="", help_text="The person's name, e.g. 王丽")
+    post = Varchar(length=64, default="", help_text="Their post, e.g. 审核员、科长")
+
+
 class AuditEvent(Table):
     """One link of the hash chain: every transition and administrative change."""
 
@@ -517,6 +530,7 @@ TABLES: tuple[type[Table], ...] = (
     FormSnapshot,
     Document,
     Membership,
+    UserProfile,
     AuditEvent,
     Objection,
     ExpertScore,

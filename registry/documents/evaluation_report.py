@@ -12,8 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from piccolo.apps.user.tables import BaseUser
-
+from registry.access.people import display_name_of
 from registry.documents.numbering import issue_number
 from registry.documents.official import DistrictDocument
 from registry.documents.render import html_of, pdf_in_thread
@@ -254,21 +253,6 @@ class EvaluationReport(DistrictDocument):
         return f"已由{self.confirmed_by or '评审人员'}于{zh_datetime(self.confirmed_at)}确认"
 
 
-async def _user_name(user_id: int | None) -> str | None:
-    if user_id is None:
-        return None
-    row = await (
-        BaseUser.select(BaseUser.username, BaseUser.first_name, BaseUser.last_name)
-        .where(BaseUser.id == user_id)
-        .first()
-    )
-    if row is None:
-        return None
-    # Chinese names are written family name first, with no space.
-    full = f"{row['last_name'] or ''}{row['first_name'] or ''}".strip()
-    return full or row["username"]
-
-
 async def evaluation_report(cycle_id: int, listing_id: int) -> EvaluationReport:
     """The report's data; NotFound for an unknown cycle, listing or result."""
     cycle = await (
@@ -334,7 +318,7 @@ async def evaluation_report(cycle_id: int, listing_id: int) -> EvaluationReport:
         school_responses=result["school_responses"],
         parent_responses=result["parent_responses"],
         confirmed=confirmed,
-        confirmed_by=await _user_name(result["confirmed_by"]) if confirmed else None,
+        confirmed_by=await display_name_of(result["confirmed_by"]) or None if confirmed else None,
         confirmed_at=confirmed_at,
         adjusted=bool(result["adjusted"]),
         adjust_reason=result["adjust_reason"] or "",
