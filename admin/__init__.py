@@ -8,7 +8,9 @@ own scope. Personal data is masked in every answer, even to the city (admin/priv
   (piccolo-admin itself limits the user table to superusers; passwords follow the registry's
   rules).
 - Signing in goes through the registry's failure limits and lockout (admin/gate.py).
-- Read-only: Listing, AuditEvent, Document, WhitelistEntry. Workflow changes go through the engine.
+- Read-only: Listing, AuditEvent, Document, WhitelistEntry, IssuedNumber. Workflow changes go
+  through the engine; document numbers through issuing documents.
+- In Chinese, with times in Beijing time (admin/localise.py, admin/labels.py).
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from typing import Any
 from piccolo.apps.user.tables import BaseUser
 from piccolo.table import Table
 from piccolo_admin.endpoints import TableConfig, create_admin
-from piccolo_admin.translations.data import ENGLISH, SIMPLIFIED_CHINESE
+from piccolo_admin.translations.data import ENGLISH
 from piccolo_api.crud.endpoints import OrderBy
 from piccolo_api.crud.hooks import Hook, HookType
 from piccolo_api.crud.validators import Validators
 from piccolo_api.rate_limiting.middleware import InMemoryLimitProvider
 
-from admin import gate, privacy, rules
+from admin import gate, localise, privacy, rules
 from admin.audit import AuditedAdmin, delete_recorder, record_create, update_recorder
 from registry.settings import Settings, get_settings
 from registry.tables import (
@@ -39,6 +41,7 @@ from registry.tables import (
     EvaluationResult,
     Incident,
     Inspection,
+    IssuedNumber,
     Listing,
     Membership,
     Organisation,
@@ -46,6 +49,7 @@ from registry.tables import (
     School,
     SchoolFeedback,
     SelfReport,
+    UserProfile,
     WhitelistEntry,
 )
 
@@ -194,6 +198,8 @@ def table_configs() -> list[TableConfig]:
             create=[gate.check_new_user_password],
             exclude_visible_columns=[BaseUser.password],
         ),
+        # How people are named on the pages (王丽（审核员）): the city keeps it current.
+        _editable(UserProfile, ACCOUNTS),
         listing,
         _read_only(
             AuditEvent,
@@ -206,6 +212,8 @@ def table_configs() -> list[TableConfig]:
         ),
         _read_only(Document),
         _read_only(WhitelistEntry),
+        # Numbers come from issuing documents (registry/documents/numbering.py), never by hand.
+        _read_only(IssuedNumber, order_by=[OrderBy(IssuedNumber.id, ascending=False)]),
         _read_only(Engagement, EVALUATION),
         # Evaluation records change only through their pages and API (validation, audit).
         _read_only(Rubric, EVALUATION),
@@ -230,8 +238,9 @@ def create_admin_app(settings: Settings | None = None) -> AuditedAdmin:
         # Under HTTPS: secure cookies and a Host check; on a laptop neither applies.
         production=settings.https,
         allowed_hosts=list(settings.allowed_hosts),
-        default_language_code=SIMPLIFIED_CHINESE.language_code,
-        translations=[SIMPLIFIED_CHINESE, ENGLISH],
+        # Chinese by default (see admin/localise.py for what its translation does not reach).
+        default_language_code=localise.TRANSLATION.language_code,
+        translations=[localise.TRANSLATION, ENGLISH],
         rate_limit_provider=InMemoryLimitProvider(**LOGIN_FLOOD_GUARD),
     )
     return AuditedAdmin(gate.AccountGate(admin))

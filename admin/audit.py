@@ -37,7 +37,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from admin import gate, privacy
+from admin import gate, localise, privacy
 from admin.asgi import (
     body_of,
     buffered,
@@ -51,6 +51,7 @@ from admin.asgi import (
     with_body,
     with_content_length,
 )
+from registry import tables as registry_tables
 from registry.access.accounts import may_use_admin
 from registry.db import write_transaction
 from registry.tables import AuditEvent
@@ -262,6 +263,12 @@ def _relative(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
+# Table name → class, for reading a table's answers (which columns hold timestamps).
+TABLE_CLASSES: dict[str, type[Table]] = {
+    t._meta.tablename: t for t in (*registry_tables.TABLES, BaseUser)
+}
+
+
 class AuditedAdmin:
     """The piccolo-admin app: city and superusers only, personal data masked, writes audited."""
 
@@ -278,6 +285,9 @@ class AuditedAdmin:
             await self._login(scope, receive, send)
             return
         if not path.startswith(API):
+            if localise.is_bundle(path) and method == "GET":
+                await self._bundle(scope, receive, send)
+                return
             await self.app(scope, receive, send)  # the page, its assets, login and logout
             return
         user_id = await gate.session_user(gate.session_token(scope))
@@ -304,7 +314,20 @@ class AuditedAdmin:
             if data is None:
                 messages = json_answer(404, "记录不存在")
             else:
-                messages = with_body(messages, dump_json(privacy.scrub(table or "", data)))
+                data = privacy.scrub(table or "", data)
+                if table is not None and endpoint == "schema":
+                    data = localise.relabel_schema(table, data)
+                elif table is not None and endpoint in ("rows", "row"):
+                    data = localise.beijing_times(TABLE_CLASSES.get(table), data)
+                messages = with_body(messages, dump_json(data))
+        await send_all(send, messages)
+
+    async def _bundle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The UI's JavaScript, with its table names, messages and time zone in Chinese terms.
+        messages = await buffered(self.app, scope, receive)
+        if status_of(messages) == 200:
+            script = localise.patch_bundle(body_of(messages).decode("utf-8"))
+            messages = localise.with_own_etag(with_body(messages, script.encode("utf-8")))
         await send_all(send, messages)
 
     async def _table_write(self, scope: Scope, receive: Receive, send: Send, table: str) -> None:

@@ -120,7 +120,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="Also write the notice PDF here.")
     args = parser.parse_args()
     document = NoticeDocument(
-        "120101", "和平区", date(2026, 3, 2), fake_entries(args.rows), "http://127.0.0.1:8000"
+        "120101",
+        "和平区",
+        date(2026, 3, 2),
+        fake_entries(args.rows),
+        "http://127.0.0.1:8000",
+        "和平教〔2026〕1号",
     )
     pdf = timed(f"notice list, {args.rows} rows", args.repeat, lambda: render_notice(document))
     timed(

@@ -254,12 +254,16 @@ def _read_password() -> str:
 )
 @click.option("--school", "school_id", default=None, type=int, help="School id (school).")
 @click.option("--organisation", "organisation_id", default=None, type=int, help="Organisation id.")
+@click.option("--name", default="", help="The person's name as pages show it, e.g. 王丽.")
+@click.option("--post", default="", help="Their post, shown after the name, e.g. 审核员.")
 def create_user(
     username: str,
     role: str,
     district_code: str | None,
     school_id: int | None,
     organisation_id: int | None,
+    name: str,
+    post: str,
 ) -> None:
     """Create a user; the password is read from standard input (never an argument)."""
     from registry.access.accounts import AccountError, Scope
@@ -269,7 +273,7 @@ def create_user(
     password = _read_password()
     scope = Scope(district_code=district_code, school_id=school_id, organisation_id=organisation_id)
     try:
-        user_id = _run(create(username, password, Role(role), scope))
+        user_id = _run(create(username, password, Role(role), scope, name=name, post=post))
     except AccountError as error:
         raise click.ClickException(f"{error.field}: {error.message}") from error
     click.echo(f"created user {username} (id {user_id}) as {role}")

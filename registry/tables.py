@@ -195,6 +195,19 @@ class Membership(Table):
     school = ForeignKey(School, on_delete=RESTRICT, null=True, default=None)
 
 
+class UserProfile(Table):
+    """How a person is named on every page: their name and post (王丽，审核员).
+
+    Kept beside piccolo's user table (which we do not own); a user without one is shown by
+    username (registry/access/people.py).
+    """
+
+    id: Serial
+    user = ForeignKey(BaseUser, on_delete=OnDelete.cascade, unique=True)
+    name = Varchar(length=64, default="", help_text="The person's name, e.g. 王丽")
+    post = Varchar(length=64, default="", help_text="Their post, e.g. 审核员、科长")
+
+
 class AuditEvent(Table):
     """One link of the hash chain: every transition and administrative change."""
 
@@ -518,6 +531,27 @@ class LoginFailure(Table):
     failed_at = Timestamptz(index=True)
 
 
+class IssuedNumber(Table):
+    """The register of outgoing documents' numbers (发文登记): one row per numbered document.
+
+    A district numbers its documents in sequence within a year; the same document issued again
+    (the same notice list, the same evaluation report) keeps the number it first received.
+    Both keys are unique, so two processes issuing at once cannot share a number: the loser
+    retries with the next one (registry/documents/numbering.py).
+    """
+
+    id: Serial
+    key = Varchar(length=160, unique=True, help_text="district/kind/subject: which document")
+    slot = Varchar(length=32, unique=True, help_text="district/year/sequence: which number")
+    district_code = Varchar(length=6, index=True)
+    year = Integer()
+    sequence = Integer()
+    kind = Varchar(length=32, help_text="notice, announcement, evaluation_report …")
+    subject = Varchar(length=120, help_text="What within the kind: a cycle and listing, a list")
+    issued_on = Date(help_text="The document's date (成文日期) when first issued")
+    issued_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES: tuple[type[Table], ...] = (
     District,
     Category,
@@ -528,6 +562,7 @@ TABLES: tuple[type[Table], ...] = (
     SupplementItem,
     Document,
     Membership,
+    UserProfile,
     AuditEvent,
     Objection,
     ExpertScore,
@@ -544,4 +579,5 @@ TABLES: tuple[type[Table], ...] = (
     Hearing,
     UserSession,
     LoginFailure,
+    IssuedNumber,
 )

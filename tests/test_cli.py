@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from piccolo.apps.user.tables import BaseUser
 
+from registry.access.people import display_names
 from registry.tables import Membership
 from tests.cast import CAST, actor, listing_in
 from tests.cli_runner import registry
@@ -25,6 +26,22 @@ async def test_create_user_reads_the_password_from_stdin(db: object) -> None:
         .first()
     )
     assert membership == {"role": "reviewer", "district.code": "120103"}
+
+
+async def test_create_user_with_a_display_name(db: object) -> None:
+    run = await registry(
+        db, "create-user", "hexi_wang", "--role", "reviewer", "--district", "120103",
+        "--name", "王丽", "--post", "审核员", stdin="s3cret-pass\n",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    user_id = await BaseUser.login("hexi_wang", "s3cret-pass")
+    assert user_id is not None
+    assert await display_names([user_id]) == {user_id: "王丽（审核员）"}
+    too_long = await registry(
+        db, "create-user", "hexi_long", "--role", "reviewer", "--district", "120103",
+        "--name", "王" * 65, stdin="s3cret-pass\n",
+    )  # fmt: skip
+    assert too_long.code != 0 and "姓名" in too_long.err and "Traceback" not in too_long.err
 
 
 async def test_create_user_names_the_missing_scope(db: object) -> None:

@@ -37,6 +37,14 @@ class Actor:
     user_id: int | None
     username: str
     grants: tuple[Grant, ...] = field(default_factory=tuple)
+    # The person's name as pages show it (王丽); "" when none is recorded. Audit events keep
+    # recording the username, which does not change.
+    name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """The name to greet the person by: their name, else their username."""
+        return self.name or self.username
 
     def grants_seeing(self, organisation_id: int, district_id: int, state: State) -> list[Grant]:
         """The grants under which the listing is in scope."""

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from piccolo.apps.user.tables import BaseUser
 
 from registry.access.passwords import password_problems
+from registry.access.people import profile_problems, set_profile
 from registry.db import write_transaction
-from registry.tables import District, Membership, Organisation, School
+from registry.tables import District, Membership, Organisation, School, UserProfile
 from workflows.actors import Actor, Grant
 from workflows.states import Role
 
@@ -76,9 +77,19 @@ async def _scope_ids(role: Role, scope: Scope) -> dict[str, int]:
 
 
 async def create_user(
-    username: str, password: str, role: Role, scope: Scope, email: str | None = None
+    username: str,
+    password: str,
+    role: Role,
+    scope: Scope,
+    email: str | None = None,
+    name: str = "",
+    post: str = "",
 ) -> int:
-    """Create a user with one membership; refuse a taken username or a wrong scope."""
+    """Create a user with one membership; refuse a taken username or a wrong scope.
+
+    `name` and `post` are how pages name the person (王丽（审核员）); without a name, the
+    username is shown.
+    """
     if role in (Role.clock, Role.system):
         raise AccountError("role", f"「{role.label}」不是可登录的角色")
     ids = await _scope_ids(role, scope)
@@ -87,6 +98,9 @@ async def create_user(
     problems = password_problems(password, username)
     if problems:
         raise AccountError("password", problems[0])
+    named = profile_problems(name, post)
+    if named:
+        raise AccountError("name", named[0])
     async with write_transaction(BaseUser._meta.db):
         user = await BaseUser.create_user(
             username=username,
@@ -105,6 +119,8 @@ async def create_user(
                 school=ids.get("school"),
             )
         )
+        if name.strip() or post.strip():
+            await set_profile(int(user.id), name, post)
     return int(user.id)
 
 
@@ -136,7 +152,9 @@ async def actor_for(user_id: int) -> Actor | None:
         )
         for r in rows
     )
-    return Actor(user_id=user["id"], username=user["username"], grants=grants)
+    profile = await UserProfile.select(UserProfile.name).where(UserProfile.user == user_id).first()
+    name = profile["name"] if profile else ""
+    return Actor(user_id=user["id"], username=user["username"], grants=grants, name=name)
 
 
 async def may_use_admin(user_id: int) -> bool:

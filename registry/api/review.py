@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry import review
 from registry.access.masking import masked_leaf
+from registry.access.people import display_names
 from registry.api.listings import OrganisationRef
 from registry.reference import CATEGORY_LABELS
 from registry.web.errors import error_response
@@ -37,6 +38,7 @@ class QueuesOut(msgspec.Struct):
 class UserRef(msgspec.Struct):
     id: int
     username: str
+    name: str = ""  # as pages name the person: 王丽（审核员）, else the username
 
 
 class ReviewItemOut(msgspec.Struct):
@@ -189,7 +191,11 @@ def _item(row: review.QueueRow) -> ReviewItemOut:
         ),
         categories=[str(c) for c in form.get("categories") or []],
         submitted_at=listing["submitted_at"],
-        assigned_to=UserRef(assignee, row.assignee or "") if assignee is not None else None,
+        assigned_to=(
+            UserRef(assignee, row.assignee_username or "", row.assignee or "")
+            if assignee is not None
+            else None
+        ),
         blocking=row.blocking,
         warnings=row.warnings,
         pending_objections=row.pending_objections,
@@ -204,7 +210,7 @@ def _expert_out(listing_id: int, found: review.ExpertReview) -> ExpertReviewOut:
         rubric=[RubricItemOut(i.code, i.label, i.max_points) for i in found.rubric],
         scores=[
             ExpertScoreOut(
-                reviewer=UserRef(s["reviewer"], s["username"]),
+                reviewer=UserRef(s["reviewer"], s["username"], s["name"]),
                 moderator=s["moderator"],
                 scores=s["scores"],
                 total=s["total"],
@@ -294,8 +300,10 @@ class ListingReviewController(Controller):
     ) -> AssigneeOut:
         """Hand the listing to a reviewer of its district (null: to nobody)."""
         reviewer_id = await review.assign(listing_id, actor, data.reviewer_id)
-        names = await review.usernames({reviewer_id})
-        ref = UserRef(reviewer_id, names[reviewer_id]) if reviewer_id is not None else None
+        if reviewer_id is None:
+            return AssigneeOut(listing_id, None)
+        logins, names = await review.usernames({reviewer_id}), await display_names([reviewer_id])
+        ref = UserRef(reviewer_id, logins[reviewer_id], names[reviewer_id])
         return AssigneeOut(listing_id, ref)
 
     @get("/{listing_id:int}/courses", operation_id="listCourseDecisions")

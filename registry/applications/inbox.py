@@ -11,11 +11,11 @@ from typing import Any
 
 import msgspec
 
+from registry.labels import event_label, state_label
 from registry.tables import AuditEvent, Listing
 from workflows import timesource
 from workflows.policy import calendar_for, effective_policy
 from workflows.states import ExitReason, State
-from workflows.transitions import TRANSITIONS
 
 REMINDER_WORKING_DAYS = 2
 
@@ -179,11 +179,6 @@ async def message_count(organisation_id: int) -> int:
 
 # --- a listing's history and next step, as the provider sees them ----------------------------
 
-EVENT_LABELS = {
-    "application.created": "创建申请",
-    "document.uploaded": "上传材料",
-    "document.deleted": "删除材料",
-}
 # Saving the form is frequent and says nothing about the application's standing.
 QUIET_ACTIONS = frozenset({"application.form_saved"})
 
@@ -211,15 +206,12 @@ async def history(listing_id: int) -> list[HistoryEntry]:
     for row in rows:
         if row["action"] in QUIET_ACTIONS:
             continue
-        transition = TRANSITIONS.get(row["action"])
-        label = transition.label if transition else EVENT_LABELS.get(row["action"], row["action"])
-        target = row["to_state"]
         entries.append(
             HistoryEntry(
                 occurred_at=row["occurred_at"],
                 action=row["action"],
-                label=label,
-                state_label=State(target).label if target in State.__members__ else "",
+                label=event_label(row["action"]),
+                state_label=state_label(row["to_state"]),
                 message=row["message"],
             )
         )

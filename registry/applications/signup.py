@@ -233,8 +233,15 @@ async def register(data: SignupIn, address: str | None = None) -> SignedUp:
             ).returning(Organisation.id)
             organisation_id = int(rows[0]["id"])
             # Joins this transaction (Piccolo nests): no organisation without its user.
+            # Pages name the login after its person: the contact of an organisation, the
+            # individual provider themselves.
             user_id = await create_user(
-                username, data.password, Role.provider, Scope(organisation_id=organisation_id)
+                username,
+                data.password,
+                Role.provider,
+                Scope(organisation_id=organisation_id),
+                name=data.name.strip() if individual else data.contact_name.strip(),
+                post="" if individual else "联系人",
             )
     except (AccountError, RateLimited):
         raise

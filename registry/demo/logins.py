@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
+from registry.access.people import display_names
 from registry.demo.seed import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from registry.tables import Listing, Membership
 from workflows.states import ROLE_LABELS, Role, State
@@ -27,6 +28,7 @@ class DemoLogin:
     note: str
     # Rows are printed in groups: the city, each district's staff, providers, schools.
     group: str = ""
+    name: str = ""  # as pages name the person: 王丽（审核员）
 
 
 async def demo_logins() -> list[DemoLogin]:
@@ -58,13 +60,15 @@ async def demo_logins() -> list[DemoLogin]:
         for listing in listings:
             label = State(listing["state"]).label
             standing[listing["organisation"]].append(f"{listing['district_name']}：{label}")
+    names = await display_names(r["user_id"] for r in rows)
     logins = []
     for r in rows:
         role = Role(r["role"])
         scope = r["district_name"] or r["school_name"] or r["organisation_name"] or "全市"
         note = "；".join(standing[r["organisation_id"]]) if role == Role.provider else ""
         group = r["district_code"] or role.value
-        logins.append(DemoLogin(role, r["username"], scope, note, group))
+        name = names.get(r["user_id"], "")
+        logins.append(DemoLogin(role, r["username"], scope, note, group, name))
     return logins
 
 
@@ -78,6 +82,7 @@ def render_logins(logins: list[DemoLogin], console: Console | None = None) -> No
     table = Table(title="演示账号")
     table.add_column("角色", no_wrap=True)
     table.add_column("用户名", no_wrap=True)
+    table.add_column("姓名", no_wrap=True)
     table.add_column("密码", no_wrap=True)
     table.add_column("范围", overflow="fold")
     table.add_column("申请记录", overflow="fold")
@@ -87,7 +92,7 @@ def render_logins(logins: list[DemoLogin], console: Console | None = None) -> No
             table.add_section()
         previous = login.group
         label = ROLE_LABELS[login.role]
-        table.add_row(label, login.username, DEMO_PASSWORD, login.scope, login.note)
+        table.add_row(label, login.username, login.name, DEMO_PASSWORD, login.scope, login.note)
     console.print(table)
     console.print(f"网站：{BASE_URL}")
     console.print(f"管理后台：{BASE_URL}/admin/ （仅市教委账号可登录）")

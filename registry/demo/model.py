@@ -95,3 +95,5 @@ class UserPlan:
     district_code: str | None = None
     school: int | None = None
     provider: int | None = None
+    name: str = ""
+    post: str = ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -275,7 +275,34 @@ def build_plan(
     plan = DemoPlan(now, planner.districts, providers, planner.listings, schools, users)
     plan.users += _provider_logins(plan, now.astimezone(tz).date())
     plan.users += _school_logins(schools)
+    plan.users = _named(plan, seed)
     return plan
+
+
+# The post shown after each demo person's name (王丽（审核员）).
+DEMO_POSTS = {
+    "city": "市教委基础教育处",
+    "reviewer": "审核员",
+    "approver": "科长",
+    "school": "课后服务负责人",
+    "provider": "联系人",
+}
+
+
+def _named(plan: DemoPlan, seed: int) -> list[UserPlan]:
+    """The users with a name and post; providers' logins are their contact person.
+
+    Names come from a Faker of their own, so adding them leaves the rest of the plan as it was.
+    """
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed + 1)
+    named = []
+    for user in plan.users:
+        name = fake.name()
+        if user.provider is not None:
+            name = plan.providers[user.provider].contact_name or name
+        named.append(replace(user, name=name, post=DEMO_POSTS.get(user.role, "")))
+    return named
 
 
 __all__ = ["DemoPlan", "PlanError", "build_plan"]

@@ -21,7 +21,15 @@ from registry.demo.model import DistrictInfo, Step, UserPlan
 from registry.demo.plan import DemoPlan, build_plan
 from registry.progress import progress_bar
 from registry.settings import get_settings
-from registry.tables import AuditEvent, District, Listing, Membership, Organisation, School
+from registry.tables import (
+    AuditEvent,
+    District,
+    Listing,
+    Membership,
+    Organisation,
+    School,
+    UserProfile,
+)
 from workflows import timesource
 from workflows.actors import CLOCK, Actor, Grant
 from workflows.engine import TransitionError, fire
@@ -126,6 +134,8 @@ class _Writer:
             Role(first.role),
             Scope(),
             email=demo_email(first.username),
+            name=first.name,
+            post=first.post,
         )
         ids = {first.username: first_id}
         stored = await BaseUser.select(BaseUser.password).where(BaseUser.id == first_id).first()
@@ -143,6 +153,9 @@ class _Writer:
                 ids[user.username] = rows[0]["id"]
                 await Membership.insert(
                     Membership(user=rows[0]["id"], role=user.role, **self._scope(user))
+                )
+                await UserProfile.insert(
+                    UserProfile(user=rows[0]["id"], name=user.name, post=user.post)
                 )
         for username, user_id in ids.items():
             actor = await actor_for(user_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from registry.documents.notice import district_name
+from registry.documents.numbering import issue_number, subject_of
 from registry.documents.official import DistrictDocument
 from registry.documents.render import html_of, pdf_in_thread, pdf_of
 from registry.public.exports import WhitelistRow, current_whitelist
@@ -30,6 +31,7 @@ class AnnouncementDocument(DistrictDocument):
     on: date
     rows: list[WhitelistRow]
     public_url: str
+    number: str
 
     @property
     def title(self) -> str:
@@ -64,12 +66,20 @@ class AnnouncementDocument(DistrictDocument):
 async def announcement_document(
     district_code: str, on: date, public_url: str
 ) -> AnnouncementDocument | None:
-    """The district's whitelist now, dated `on`; None for an unknown district."""
+    """The district's whitelist now; None for an unknown district.
+
+    The same whitelist announced again keeps its number and first date; `on` dates a new one.
+    """
     name = await district_name(district_code)
     if name is None:
         return None
     rows = await current_whitelist(district_code)
-    return AnnouncementDocument(district_code, name, on, rows, public_url)
+    # The same providers in the same standing are the same announcement.
+    subject = subject_of(sorted((row.listing_id, row.state, row.valid_until) for row in rows))
+    issued = await issue_number(district_code, "announcement", subject, on)
+    return AnnouncementDocument(
+        district_code, name, issued.issued_on, rows, public_url, issued.text
+    )
 
 
 def announcement_html(document: AnnouncementDocument) -> str:

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from piccolo.apps.user.tables import BaseUser
-
+from registry.access.people import display_name_of
+from registry.documents.numbering import issue_number
 from registry.documents.official import DistrictDocument
 from registry.documents.render import html_of, pdf_in_thread
 from registry.pages.filters import zh_datetime
@@ -29,6 +29,7 @@ from workflows.scoring import (
 from workflows.states import exit_reason_label
 
 UNCONFIRMED = "待评审确认"
+UNNUMBERED = "（未确认，不编号）"
 _SELF_REPORT_WORDS = {
     "on_time": "按时提交，内容完整",
     "late": "逾期提交",
@@ -162,6 +163,7 @@ class EvaluationReport(DistrictDocument):
     confirmed_at: datetime | None
     adjusted: bool
     adjust_reason: str
+    number: str
 
     @property
     def title(self) -> str:
@@ -251,21 +253,6 @@ class EvaluationReport(DistrictDocument):
         return f"已由{self.confirmed_by or '评审人员'}于{zh_datetime(self.confirmed_at)}确认"
 
 
-async def _user_name(user_id: int | None) -> str | None:
-    if user_id is None:
-        return None
-    row = await (
-        BaseUser.select(BaseUser.username, BaseUser.first_name, BaseUser.last_name)
-        .where(BaseUser.id == user_id)
-        .first()
-    )
-    if row is None:
-        return None
-    # Chinese names are written family name first, with no space.
-    full = f"{row['last_name'] or ''}{row['first_name'] or ''}".strip()
-    return full or row["username"]
-
-
 async def evaluation_report(cycle_id: int, listing_id: int) -> EvaluationReport:
     """The report's data; NotFound for an unknown cycle, listing or result."""
     cycle = await (
@@ -302,8 +289,14 @@ async def evaluation_report(cycle_id: int, listing_id: int) -> EvaluationReport:
         raise NotFound("评估结果不存在")
     confirmed = result["status"] == ResultStatus.confirmed.value
     confirmed_at = moment_of(result["confirmed_at"]) if result["confirmed_at"] else None
-    # Dated the day it was confirmed, so a re-download carries the same date and number.
+    # Dated the day it was confirmed. Only a confirmed result is an issued document and takes
+    # a number from the register (once: a re-download keeps it); a draft is not numbered.
     on = local_date(confirmed_at) if confirmed_at else local_today()
+    number = UNNUMBERED
+    if confirmed:
+        subject = f"cycle{cycle['id']}/listing{listing['id']}"
+        issued = await issue_number(cycle["district_code"], "evaluation_report", subject, on)
+        number, on = issued.text, issued.issued_on
     breakdown = result["breakdown"] if isinstance(result["breakdown"], dict) else {}
     return EvaluationReport(
         district_code=cycle["district_code"],
@@ -325,10 +318,11 @@ async def evaluation_report(cycle_id: int, listing_id: int) -> EvaluationReport:
         school_responses=result["school_responses"],
         parent_responses=result["parent_responses"],
         confirmed=confirmed,
-        confirmed_by=await _user_name(result["confirmed_by"]) if confirmed else None,
+        confirmed_by=await display_name_of(result["confirmed_by"]) or None if confirmed else None,
         confirmed_at=confirmed_at,
         adjusted=bool(result["adjusted"]),
         adjust_reason=result["adjust_reason"] or "",
+        number=number,
     )
 
 

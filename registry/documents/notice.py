@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from registry.documents.numbering import issue_number, subject_of
 from registry.documents.official import DistrictDocument
-from registry.documents.official import document_number as document_number
 from registry.documents.render import html_of, pdf_in_thread, pdf_of
 from registry.public.projection import approved_courses
 from registry.reference import CATEGORY_LABELS
@@ -107,6 +107,7 @@ class NoticeDocument(DistrictDocument):
     on: date
     entries: list[NoticeEntry]
     public_url: str
+    number: str
 
     @property
     def title(self) -> str:
@@ -136,13 +137,17 @@ class NoticeDocument(DistrictDocument):
 async def notice_document(district_code: str, on: date, public_url: str) -> NoticeDocument | None:
     """The notice list of a district: the listings in public notice now; None if no such district.
 
-    `on` dates the document (and its number); the list is the notices running when it is made.
+    The list is the notices running when it is made. The same list (the same listings, with
+    the same periods) is the same document: it keeps the number and date it was first issued
+    with; `on` dates a list not issued before.
     """
     name = await district_name(district_code)
     if name is None:
         return None
     entries = await running_notices(district_code)
-    return NoticeDocument(district_code, name, on, entries, public_url)
+    subject = subject_of((e.listing_id, e.notice_start, e.notice_end) for e in entries)
+    issued = await issue_number(district_code, "notice", subject, on)
+    return NoticeDocument(district_code, name, issued.issued_on, entries, public_url, issued.text)
 
 
 def notice_html(document: NoticeDocument) -> str:

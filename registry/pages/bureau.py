@@ -18,6 +18,7 @@ from litestar.response import Template
 
 from registry import review
 from registry.access.masking import mask_form, masked_leaf
+from registry.access.people import display_names
 from registry.notices import objections
 from registry.pages.common import page_actor, render
 from registry.reference import CATEGORY_LABELS
@@ -159,7 +160,7 @@ async def detail_page(
             for e in events
         ]
     deciders = {g.role for g in grants} & {Role.reviewer, Role.approver}
-    names = await review.usernames({listing["assigned_to"], listing["recommended_by"]})
+    names = await display_names([listing["assigned_to"], listing["recommended_by"]])
     return render(
         "bureau/detail.html",
         actor,

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from registry.labels import event_label, role_label, state_label
 from registry.reference import CATEGORY_LABELS
 from registry.settings import get_settings
-from workflows.states import STATE_LABELS, State, exit_reason_label
+from workflows.states import exit_reason_label
 
 
 def zh_date(value: date | datetime | None) -> str:
@@ -29,11 +30,6 @@ def zh_datetime(value: datetime | None) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def state_label(value: str | None) -> str:
-    """The Chinese name of a state code."""
-    return STATE_LABELS.get(State(value), value) if value in State.__members__ else (value or "")
-
-
 def category_label(value: str) -> str:
     """The Chinese name of a category code."""
     return CATEGORY_LABELS.get(value, value)
@@ -48,5 +44,15 @@ def mask_id(value: str | None) -> str:
 
 def register(engine: JinjaTemplateEngine) -> None:
     """Install the filters."""
-    for function in (zh_date, zh_datetime, state_label, exit_reason_label, category_label, mask_id):
+    # Labels come from registry/labels.py (and workflows/states.py): one table for every page.
+    for function in (
+        zh_date,
+        zh_datetime,
+        state_label,
+        event_label,
+        role_label,
+        exit_reason_label,
+        category_label,
+        mask_id,
+    ):
         engine.engine.filters[function.__name__] = function

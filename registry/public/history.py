@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from registry.public.projection import approved_courses
 from registry.settings import get_settings
 from registry.tables import AuditEvent, Listing
+from workflows.scoring import GRADE_LABELS
 from workflows.states import PUBLIC_STATES, exit_reason_label
 
 PUBLIC = frozenset(s.value for s in PUBLIC_STATES)
@@ -101,7 +102,8 @@ def _evaluation_detail(payload: dict[str, Any]) -> str:
         or changed_fields(payload).get("grade")
     )
     grade = grade or (payload.get("params") or {}).get("grade")
-    return f"评估等级：{grade}" if grade else ""
+    # Stored as a code (excellent…): the public reads the grade's Chinese name.
+    return f"评估等级：{GRADE_LABELS.get(str(grade), str(grade))}" if grade else ""
 
 
 def step_of(event: dict[str, Any]) -> Step | None:

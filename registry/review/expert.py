@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry.access.people import display_names
 from registry.db import write_transaction
 from registry.review.scope import (
     check_context,
@@ -149,9 +150,11 @@ async def expert_review(listing_id: int, actor: Actor) -> ExpertReview:
         .order_by(ExpertScore.id)
         .output(load_json=True)
     )
-    names = await usernames({r["reviewer"] for r in rows})
+    logins = await usernames({r["reviewer"] for r in rows})
+    names = await display_names(r["reviewer"] for r in rows)
     for row in rows:
-        row["username"] = names.get(row["reviewer"], "")
+        row["username"] = logins.get(row["reviewer"], "")
+        row["name"] = names.get(row["reviewer"], "")
     mine = next((r for r in rows if r["reviewer"] == actor.user_id), None)
     independent = sum(1 for r in rows if not r["moderator"])
     # Independence: a reviewer who has not scored must not see the first score beforehand.

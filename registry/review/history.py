@@ -7,30 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from registry.access.people import display_names
+from registry.labels import actor_label, event_label, role_label, state_label
 from registry.tables import AuditEvent
-from workflows.states import ROLE_LABELS, Role, State
-from workflows.transitions import TRANSITIONS
+from workflows.states import Role
 
-# Events that are not transitions (the transitions' labels come from the table).
-REVIEW_ACTION_LABELS: dict[str, str] = {
-    "review.assign": "分配审核员",
-    "review.course_decision": "课程审核",
-    "review.expert_score": "专家评分",
-    "personal_data.revealed": "查看完整个人信息",
-}
+# The one table of labels is registry/labels.py; kept under this name for its callers.
+action_label = event_label
 
 
-def action_label(action: str) -> str:
-    """The Chinese name of an audited action."""
-    if action in TRANSITIONS:
-        return TRANSITIONS[action].label
-    return REVIEW_ACTION_LABELS.get(action, action)
-
-
-def _detail(action: str, payload: Mapping[str, Any]) -> str:
+def _detail(action: str, payload: Mapping[str, Any], names: Mapping[int, str]) -> str:
     # A one-line summary of what a non-transition event changed.
     if action == "review.assign":
-        return f"分配给 {payload.get('assignee')}" if payload.get("assigned_to") else "取消分配"
+        assignee = payload.get("assigned_to")
+        if not assignee:
+            return "取消分配"
+        return f"分配给 {names.get(assignee) or payload.get('assignee') or '审核员'}"
     if action == "review.course_decision":
         verdict = "通过" if payload.get("approved") else "删去"
         return f"课程「{payload.get('name', '')}」：{verdict}"
@@ -59,8 +51,15 @@ class HistoryEntry:
     detail: str
 
 
-def _state_label(value: str | None) -> str:
-    return State(value).label if value in State.__members__ else ""
+def _actor(row: Mapping[str, Any], names: Mapping[int, str]) -> str:
+    # A person by their display name now (the event recorded their username then); the clock,
+    # jobs and the public in words.
+    name = names.get(row["actor_id"]) if row["actor_id"] is not None else None
+    if row["role"] == Role.system.value and name:
+        return f"{name}（系统）"
+    if name and row["role"] != Role.clock.value:
+        return name
+    return actor_label(row["actor_name"], row["role"])
 
 
 async def history(listing_id: int) -> list[HistoryEntry]:
@@ -71,18 +70,21 @@ async def history(listing_id: int) -> list[HistoryEntry]:
         .order_by(AuditEvent.id)
         .output(load_json=True)
     )
+    people = {row["actor_id"] for row in rows}
+    people |= {(row["payload"] or {}).get("assigned_to") for row in rows}
+    names = await display_names(i for i in people if isinstance(i, int))
     return [
         HistoryEntry(
             occurred_at=row["occurred_at"],
             action=row["action"],
-            label=action_label(row["action"]),
-            actor=row["actor_name"],
-            role=ROLE_LABELS[Role(row["role"])] if row["role"] in Role.__members__ else row["role"],
-            from_state=_state_label(row["from_state"]),
-            to_state=_state_label(row["to_state"]),
+            label=event_label(row["action"]),
+            actor=_actor(row, names),
+            role=role_label(row["role"]),
+            from_state=state_label(row["from_state"]),
+            to_state=state_label(row["to_state"]),
             reason=row["reason"],
             message=row["message"],
-            detail=_detail(row["action"], row["payload"] or {}),
+            detail=_detail(row["action"], row["payload"] or {}, names),
         )
         for row in rows
     ]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
+from registry.access.people import display_names
 from registry.access.personal_data import with_open_form
 from registry.review.scope import LISTING_COLUMNS, findings, staff_scope, usernames
 from registry.settings import get_settings
@@ -49,9 +50,10 @@ class QueueRow:
     """One line of the console's table, with the automatic checks' counts."""
 
     listing: dict[str, Any]
-    assignee: str | None
+    assignee: str | None  # as pages name the person (王丽（审核员）)
     blocking: int
     warnings: int
+    assignee_username: str | None = None
     # Objections lodged in the notice period and not yet decided: the reviewer's work, not a
     # check's hint, so the console names them as such.
     pending_objections: int = 0
@@ -139,7 +141,8 @@ async def review_listings(actor: Actor, f: QueueFilter) -> tuple[list[QueueRow],
         .offset(offset)
         .output(load_json=True)
     )
-    names = await usernames({r["assigned_to"] for r in rows})
+    assigned = {r["assigned_to"] for r in rows}
+    names, logins = await display_names(assigned), await usernames(assigned)
     objections = await pending_objections([r["id"] for r in rows])
     policies: dict[int, dict[str, Any]] = {}
     result = []
@@ -149,12 +152,14 @@ async def review_listings(actor: Actor, f: QueueFilter) -> tuple[list[QueueRow],
             policies[row["district"]] = await district_policy(row["district"])
         found = await findings(row, actor, policies[row["district"]])
         blocking = sum(1 for x in found if x.blocking)
+        who = row["assigned_to"]
         result.append(
             QueueRow(
                 row,
-                names.get(row["assigned_to"]),
+                names.get(who),
                 blocking,
                 len(found) - blocking,
+                logins.get(who),
                 objections.get(row["id"], 0),
             )
         )

@@ -8,6 +8,7 @@ from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
 
+from registry.access.people import display_names
 from registry.access.personal_data import with_open_form
 from registry.access.scope import RecordKind, visible
 from registry.tables import District, Listing, Membership
@@ -92,7 +93,10 @@ async def staff_districts(actor: Actor) -> list[dict[str, Any]]:
 async def district_staff(
     district_id: int, roles: frozenset[Role] = DECIDERS
 ) -> list[dict[str, Any]]:
-    """Active users holding one of `roles` in the district: [{id, username, role}]."""
+    """Active users holding one of `roles` in the district: [{id, username, name, role}].
+
+    `name` is how pages name the person (王丽（审核员）, else the username).
+    """
     rows = await Membership.select(
         Membership.user.as_alias("id"),
         Membership.user.username.as_alias("username"),
@@ -102,6 +106,9 @@ async def district_staff(
         & Membership.role.is_in([r.value for r in roles])
         & (Membership.user.active == True)  # noqa: E712
     )
+    names = await display_names(r["id"] for r in rows)
+    for row in rows:
+        row["name"] = names.get(row["id"], row["username"])
     return sorted(rows, key=lambda r: (r["role"] != Role.reviewer, r["username"]))
 
 

@@ -607,8 +607,13 @@ ADMIN_TABLES: dict[str, AdminTable] = {
          "active": True},
         {"first_name": "晓梅"}, "@disposable.user",
     ),
+    "user_profile": AdminTable(
+        "@profile.reviewer", True, {"user": "@user.school", "name": "孙娜", "post": "教务主任"},
+        {"post": "科长"}, "@profile.disposable",
+    ),
     "listing": AdminTable("@listing.A"),
     "audit_event": AdminTable("@event.A#1"),
+    "issued_number": AdminTable("@issued_number.A"),
     "document": AdminTable("@document.A"),
     "whitelist_entry": AdminTable("@whitelist_entry.A"),
     "engagement": AdminTable("@engagement.A"),

@@ -34,8 +34,10 @@ from piccolo_api.session_auth.tables import SessionsBase
 
 from registry.access import sessions
 from registry.access.accounts import Scope, create_user
+from registry.access.people import set_profile
 from registry.applications import storage
 from registry.db import make_engine, sqlite_path
+from registry.documents.numbering import issue_number
 from registry.evaluation import cycles, inputs, rubrics
 from registry.notices.certificates import verify_code
 from registry.pages.evaluation.confirm import fingerprint
@@ -48,6 +50,7 @@ from registry.tables import (
     EvaluationResult,
     Hearing,
     Inspection,
+    IssuedNumber,
     Listing,
     Membership,
     Organisation,
@@ -56,6 +59,7 @@ from registry.tables import (
     School,
     SchoolFeedback,
     SelfReport,
+    UserProfile,
     WhitelistEntry,
 )
 from schemas import city_default_rubric
@@ -375,7 +379,24 @@ async def _admin_rows(refs: Mapping[str, Any]) -> dict[str, Any]:
         "inspection.A": await first(Inspection, Inspection.cycle == cycle),
         "self_report.A": await first(SelfReport, SelfReport.cycle == cycle),
         "admin_asset": sorted(p.name for p in assets.iterdir())[0],
+        "profile.reviewer": await _profile(CAST.users["reviewer"], "王丽", "审核员"),
+        "profile.disposable": await _profile(refs["disposable.user"], "测试", ""),
+        "issued_number.A": await _issued_number(),
     }
+
+
+async def _issued_number() -> int:
+    await issue_number(HEPING, "notice", "matrix", T0.date())
+    row = await IssuedNumber.select(IssuedNumber.id).first()
+    assert row is not None
+    return int(row["id"])
+
+
+async def _profile(user_id: int, name: str, post: str) -> int:
+    await set_profile(user_id, name, post)
+    row = await UserProfile.select(UserProfile.id).where(UserProfile.user == user_id).first()
+    assert row is not None
+    return int(row["id"])
 
 
 async def _sign_in_everyone(world: MatrixWorld, app: Litestar) -> None:

@@ -113,6 +113,7 @@ async def test_sidebar_groups(admin_login: AdminLogin) -> None:
         "audit_event",
         "document",
         "whitelist_entry",
+        "issued_number",
     }
     assert {"district", "category", "school"} <= set(grouped["参考数据"])
     assert {"rubric", "evaluation_result", "complaint", "incident"} <= set(

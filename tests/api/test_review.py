@@ -145,6 +145,7 @@ async def test_assignment_to_a_reviewer_of_the_district_is_audited(login, db: ob
     assert response.json()["assigned_to"] == {
         "id": CAST.users["reviewer2"],
         "username": "reviewer2",
+        "name": "reviewer2",  # no name recorded: shown by username
     }
     row = await Listing.select(Listing.assigned_to, Listing.version).where(Listing.id == listing_id)
     assert row[0] == {"assigned_to": CAST.users["reviewer2"], "version": 2}  # not a transition

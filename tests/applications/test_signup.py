@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from piccolo.apps.user.tables import BaseUser
 
+from registry.access.people import display_names
 from registry.access.personal_data import organisation_plain
 from registry.applications.signup import SignupIn, add_colleague, register, signup_problems
 from registry.tables import Membership, Organisation
@@ -39,6 +40,8 @@ async def test_register_creates_the_provider_and_its_login(db: object) -> None:
     assert str(row["founded_on"]) == "2018-09-01"
     membership = await Membership.select().where(Membership.user == signed_up.user_id).first()
     assert membership["organisation"] == signed_up.id and membership["role"] == "provider"
+    # Pages name the login by the person, not by "liushuwen".
+    assert await display_names([signed_up.user_id]) == {signed_up.user_id: "刘书文"}
 
 
 async def test_every_problem_names_its_field_and_nothing_is_written(db: object) -> None:

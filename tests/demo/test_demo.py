@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 import click
@@ -70,6 +71,8 @@ async def test_demo_seed(db: object) -> None:
     assert not any(is_valid_resident_id(str(o["resident_id"])) for o in organisations)
 
     logins = await demo_logins()
+    # Every demo person has a name and post the pages show (王丽（审核员）), not the login.
+    assert all(re.fullmatch(r"[\u4e00-\u9fff·]+（[\u4e00-\u9fff]+）", x.name) for x in logins)
     assert {login.role for login in logins} == {
         Role.city,
         Role.reviewer,

@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from registry.documents.certificate import certificate_html
-from registry.documents.notice import document_number, notice_document, notice_html
+from registry.documents.notice import notice_document, notice_html
 from registry.notices.certificates import certificate_of, verify_code
 from tests.api.conftest import Login, login  # noqa: F401  (the fixture, for this package)
 from tests.cast import BINHAI, listing_in
@@ -46,11 +46,6 @@ def _assert_cjk_font_embedded(pdf: bytes, tmp_path: Path) -> None:
     assert fonts, "no CJK font in the PDF: Chinese would render as empty boxes"
     # Columns: name, type, encoding, emb, sub, uni: every CJK font embedded.
     assert all(re.search(r"Identity-H\s+yes", line) for line in fonts), fonts
-
-
-def test_document_number_comes_from_the_date() -> None:
-    assert document_number("120101", date(2026, 3, 2)) == "津和教〔2026〕61号"
-    assert document_number("120116", date(2026, 12, 31)) == "津滨教〔2026〕365号"
 
 
 async def test_notice_pdf_has_the_title_and_the_providers(
@@ -154,7 +149,7 @@ async def test_cli_exports_the_notice_pdf(db: object, tmp_path: Path) -> None:
     assert run.code == 0, run.err
     assert "1 listings" in run.out
     text = _text(out.read_bytes())
-    assert "津和教〔2026〕61号" in text and ORGANISATION in text and "2026年3月2日" in text
+    assert "和平教〔2026〕1号" in text and ORGANISATION in text and "2026年3月2日" in text
     unknown = await registry(db, "export", "notice", "--district", "999999", "--out", str(out))
     assert unknown.code != 0 and "999999" in unknown.err and "Traceback" not in unknown.err
     bad_date = await registry(

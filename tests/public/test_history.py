@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from registry.public.history import end_of_day, on_whitelist_on, organisation_history
+from registry.public.history import end_of_day, on_whitelist_on, organisation_history, step_of
 from tests.cast import BINHAI, CAST, HEPING, T0, actor, listing_in
 from tests.factories import at, new_listing, state_of
 from workflows import engine
@@ -156,3 +156,14 @@ async def test_change_feed_lists_entries_and_exits_oldest_first(
         refused = await anonymous.get("/api/v1/whitelist/changes", params=bad)
         assert refused.status_code == 400
         assert refused.json()["errors"][0]["field"] == "since"
+
+
+def test_an_evaluation_step_shows_the_grade_in_words() -> None:
+    event = {
+        "listing": 1,
+        "action": "evaluation.confirmed",
+        "occurred_at": datetime(2026, 7, 1, 2, tzinfo=UTC),
+        "payload": {"params": {"grade": "good"}},
+    }
+    step = step_of(event)
+    assert step is not None and step.detail == "评估等级：良好"
