@@ -54,6 +54,7 @@ COLUMN_LABELS: dict[str, str] = {
     "district": "区",
     "level": "学段",
     "kind": "类型",
+    "supplement_item": "补正事项",
     "uscc": "统一社会信用代码",
     "resident_id": "居民身份证号",
     "resident_id_hash": "身份证号查重码",
