@@ -18,6 +18,7 @@ EVENT_LABELS: dict[str, str] = {
     "application.form_saved": "保存申请表",
     "document.uploaded": "上传材料",
     "document.deleted": "删除材料",
+    "supplement.answered": "答复补正事项",
     "review.assign": "分配审核员",
     "review.course_decision": "课程审核",
     "review.expert_score": "专家评分",

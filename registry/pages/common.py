@@ -68,6 +68,8 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/bureau/incidents", "安全事故", BUREAU),
     ("/bureau/import", "导入名单", DISTRICT_STAFF),
 )
+# Under every page: what anyone may need from any page.
+FOOTER_NAVIGATION = (("/verify", "证书核验"), ("/schema", "API 文档"))
 PUBLIC_NAVIGATION = (
     ("/", "白名单查询"),
     ("/notices", "公示信息"),
@@ -92,7 +94,13 @@ def render(template: str, actor: Actor | None, status_code: int = 200, **context
     roles = "、".join(ROLE_LABELS[g.role] for g in actor.grants) if actor else ""
     return Template(
         template_name=template,
-        context={"actor": actor, "actor_roles": roles, "nav": nav_links(actor), **context},
+        context={
+            "actor": actor,
+            "actor_roles": roles,
+            "nav": nav_links(actor),
+            "footer_nav": FOOTER_NAVIGATION,
+            **context,
+        },
         status_code=status_code,
     )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from registry.pages.common import nav_links
+from registry.pages.common import FOOTER_NAVIGATION, nav_links
 from tests.api import conftest as api_fixtures
 from tests.cast import HEPING, actor, listing_in
 from workflows.states import State
@@ -30,7 +30,7 @@ def _nav(page: str) -> list[str]:
 
 
 async def test_every_readme_page_is_in_some_roles_navigation(db: object) -> None:
-    reachable = {href for href, _ in nav_links(None)}
+    reachable = {href for href, _ in (*nav_links(None), *FOOTER_NAVIGATION)}
     for name in ROLES:
         reachable |= {href for href, _ in nav_links(await actor(name))}
     assert _readme_pages() - reachable == set()
