@@ -22,6 +22,17 @@ DROP = (
     "DROP INDEX IF EXISTS whitelist_entry_name_sort",
     "ALTER TABLE whitelist_entry DROP COLUMN IF EXISTS search_vector",
 )
+# Issue 13: the rank tiers test the name and course names, and their whole words. They are
+# read only for rows the GIN index matched, so they need no index of their own.
+CREATE_RANK = tuple(
+    f"ALTER TABLE whitelist_entry ADD COLUMN IF NOT EXISTS {column}_vector tsvector"
+    f" GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, {column}_tokens)) STORED"
+    for column in ("name", "word")
+)
+DROP_RANK = (
+    "ALTER TABLE whitelist_entry DROP COLUMN IF EXISTS name_vector",
+    "ALTER TABLE whitelist_entry DROP COLUMN IF EXISTS word_vector",
+)
 # The static relevance order as an index: a page of a large match set is read in order. The
 # facet index lets a search without keywords group the whole list by an index-only scan.
 CREATE_ORDER_INDEXES = (
@@ -49,6 +60,18 @@ class PostgresSearch(SearchBackend):
 
     # The "C" collation compares pinyin keys byte by byte, as SQLite does: same order on both.
     name_order = 'e.name_sort COLLATE "C"'
+
+    def tier(self, query: Query) -> tuple[str, list[Any]]:
+        """Per word: 0 if a whole word of the name or a course matches, 1 if the name or a
+        course matches, else 2 (read from the matched rows' generated vectors)."""
+        cases, params = [], []
+        for clause in query:
+            cases.append(
+                "CASE WHEN e.word_vector @@ to_tsquery('simple', {}) THEN 0"
+                " WHEN e.name_vector @@ to_tsquery('simple', {}) THEN 1 ELSE 2 END"
+            )
+            params += [tsquery([clause])] * 2
+        return "(" + " + ".join(cases) + ")", params
 
     def match(self, query: Query) -> tuple[str, str, list[Any]]:
         """The expression the GIN index covers, matched against the query."""

@@ -35,6 +35,27 @@ DROP = (
     "DROP TRIGGER IF EXISTS whitelist_fts_au",
     "DROP TABLE IF EXISTS whitelist_fts",
 )
+# Issue 13: the index gains the rank columns (name and course names; their whole words) so a
+# MATCH with an FTS5 column filter tells which tier a match is in. The triggers are replaced.
+_COLUMNS = "search_tokens, name_tokens, word_tokens"
+_NEW = "new.search_tokens, new.name_tokens, new.word_tokens"
+_OLD = "old.search_tokens, old.name_tokens, old.word_tokens"
+CREATE_RANK = (
+    *DROP,
+    "CREATE VIRTUAL TABLE whitelist_fts USING fts5("
+    f"{_COLUMNS}, content='whitelist_entry', content_rowid='id', tokenize='unicode61')",
+    "CREATE TRIGGER whitelist_fts_ai AFTER INSERT ON whitelist_entry BEGIN"
+    f" INSERT INTO whitelist_fts(rowid, {_COLUMNS}) VALUES (new.id, {_NEW}); END",
+    "CREATE TRIGGER whitelist_fts_ad AFTER DELETE ON whitelist_entry BEGIN"
+    f" INSERT INTO whitelist_fts(whitelist_fts, rowid, {_COLUMNS})"
+    f" VALUES ('delete', old.id, {_OLD}); END",
+    f"CREATE TRIGGER whitelist_fts_au AFTER UPDATE OF {_COLUMNS} ON whitelist_entry BEGIN"
+    f" INSERT INTO whitelist_fts(whitelist_fts, rowid, {_COLUMNS})"
+    f" VALUES ('delete', old.id, {_OLD});"
+    f" INSERT INTO whitelist_fts(rowid, {_COLUMNS}) VALUES (new.id, {_NEW}); END",
+    "INSERT INTO whitelist_fts(whitelist_fts) VALUES ('rebuild')",
+)
+DROP_RANK = (*DROP, *CREATE)
 # The result orders as indexes, so a page of a large match set is read in order instead of
 # sorting every match; district and categories ride along so those filters need no row.
 # The facet index lets a search without keywords group the whole list from the index alone.
@@ -136,8 +157,8 @@ def _run(connection: sqlite3.Connection, sql: str, params: list[Any]) -> list[di
     return connection.execute(sql.replace("{}", "?"), params).fetchall()
 
 
+# Relevance with keywords orders by rank tier first: no index holds it, matches are sorted.
 _ORDER_INDEXES = {
-    (Sort.relevance, True): "whitelist_entry_relevance",
     (Sort.name, True): "whitelist_entry_name_sort",
     (Sort.name, False): "whitelist_entry_name_sort",
     (Sort.relevance, False): "whitelist_entry_name_sort",  # without keywords: by name
@@ -178,6 +199,20 @@ class SQLiteSearch(SearchBackend):
             "whitelist_fts MATCH {}",
             [match_expression(query)],
         )
+
+    def tier(self, query: Query) -> tuple[str, list[Any]]:
+        """Per word: 0 if a whole word of the name or a course matches, 1 if the name or a
+        course matches, else 2 (FTS5 column filters; each id set is built once)."""
+        cases, params = [], []
+        for clause in query:
+            expression = match_expression([clause])
+            cases.append(
+                "CASE WHEN e.id IN (SELECT rowid FROM whitelist_fts WHERE whitelist_fts MATCH {})"
+                " THEN 0 WHEN e.id IN (SELECT rowid FROM whitelist_fts WHERE whitelist_fts"
+                " MATCH {}) THEN 1 ELSE 2 END"
+            )
+            params += [f"{{word_tokens}} : {expression}", f"{{name_tokens}} : {expression}"]
+        return "(" + " + ".join(cases) + ")", params
 
     def match_ids(self, query: Query) -> tuple[str, list[Any]]:
         """The ids the FTS index matches, as a set SQLite builds once per statement."""
