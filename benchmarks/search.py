@@ -258,8 +258,8 @@ async def encode_time(q: str, extra: dict[str, object], count: int) -> tuple[flo
     import msgspec
 
     from registry.api.whitelist import WhitelistPage
-    from registry.public.search.service import to_item
     from registry.public.search import Filters, search
+    from registry.public.search.service import to_item
     from registry.public.search.tokens import parse_query
 
     filters = Filters(districts=extra.get("district", []), categories=extra.get("category", []))  # type: ignore[arg-type]

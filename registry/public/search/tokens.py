@@ -162,6 +162,14 @@ def word_pinyin(word: str) -> str | None:
     return "".join(syllables) if syllables else None
 
 
+def query_pinyin(text: str) -> str:
+    """A query's words in pinyin (篮球 → lanqiu), for showing a suggestion."""
+    parts = []
+    for segment in segments(text):
+        parts.append(word_pinyin(segment) or segment if is_cjk(segment) else segment)
+    return " ".join(parts)
+
+
 def initials(word: str) -> str | None:
     """A CJK word's pinyin initials (篮球 → lq), or None."""
     syllables = _pinyin_of(word)

@@ -102,3 +102,48 @@ async def test_words_match(db: object, query: str, words: list[str], expected: l
 async def test_rank_tiers(db: object, query: str, expected: list[str]) -> None:
     world = await _world()
     assert await _ids(query) == [world[k] for k in expected]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "missing", "suggestion"),
+    [
+        # No provider has all three words: the pair with the most matches, saying so.
+        ("南开 篮球 游泳", ["qinghe"], ["游泳"], None),
+        ("青禾篮球书法", ["qinghe"], ["书法"], None),
+        # A pinyin typo: nothing found, a correction offered.
+        ("lanqu", [], [], "篮球"),
+        ("lanqiuu", [], [], "篮球"),
+        # A typo next to a word that matches: a partial match and the corrected query.
+        ("南开 lanqiuu", ["haitun", "qinghe"], ["lanqiuu"], "南开 篮球"),
+        # Words that match nothing: an empty answer, no suggestion.
+        ("足球 书法", [], [], None),
+    ],
+)
+async def test_partial_matches_and_suggestions(
+    db: object, query: str, expected: list[str], missing: list[str], suggestion: str | None
+) -> None:
+    world = await _world()
+    result = await search(query, page_size=50)
+    assert [row["listing_id"] for row in result.items] == [world[k] for k in expected]
+    assert result.total == len(expected)
+    assert (result.missing, result.suggestion) == (missing, suggestion)
+    if suggestion:
+        assert (await search(suggestion)).total > 0
+
+
+async def test_api_and_page_say_partial_and_suggest(anonymous: object) -> None:
+    import httpx
+
+    assert isinstance(anonymous, httpx.AsyncClient)
+    await _world()
+    body = (await anonymous.get("/api/v1/whitelist", params={"q": "南开 篮球 游泳"})).json()
+    assert body["words"] == ["南开", "篮球", "游泳"] and body["missing"] == ["游泳"]
+    assert body["suggestion"] is None and body["total"] == 1
+    body = (await anonymous.get("/api/v1/whitelist", params={"q": "lanqu"})).json()
+    assert (body["total"], body["missing"], body["suggestion"]) == (0, [], "篮球")
+    page = (await anonymous.get("/", params={"q": "南开 篮球 游泳"})).text
+    assert "没有同时包含“南开”“篮球”“游泳”的机构，以下为部分匹配" in page
+    assert "青禾" in page
+    page = (await anonymous.get("/", params={"q": "lanqu"})).text
+    assert "您要找的是不是：" in page and "篮球（lanqiu）</a>" in page
+    assert 'href="/?q=%E7%AF%AE%E7%90%83' in page
