@@ -431,8 +431,18 @@ class _Marker:
                 if syllables[i] in self.words and len(syllables[i]) > 1:
                     spans.append((match.start() + i, match.start() + i + 1))
                 pair = syllables[i : i + 2]
-                if len(pair) == 2 and ({"".join(pair), pair[0][:1] + pair[1][:1]} & self.words):
+                if len(pair) == 2 and "".join(pair) in self.words:
                     spans.append((match.start() + i, match.start() + i + 2))
+            # Whole words by their pinyin or initials, alone or with the next word, as
+            # documents index them (lq marks 篮球, never the 丽区 of 东丽区).
+            words, start = words_of(run), match.start()
+            for index, word in enumerate(words):
+                end = start + len(word)
+                if len(word) > 1 and ({word_pinyin(word), initials(word)} & self.words):
+                    spans.append((start, end))
+                if index + 1 < len(words) and initials(word + words[index + 1]) in self.words:
+                    spans.append((start, end + len(words[index + 1])))
+                start = end
         return spans
 
 

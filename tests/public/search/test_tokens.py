@@ -87,3 +87,19 @@ def test_highlight_escapes_then_marks() -> None:
     assert str(highlight("少儿篮球", parse_query("lan qiu"))) == "少儿<mark>篮球</mark>"
     assert str(highlight("中国舞", parse_query("舞"))) == "中国<mark>舞</mark>"
     assert str(highlight("Python编程", parse_query("python"))) == "<mark>Python</mark>编程"
+
+
+def test_highlight_marks_synonym_and_pinyin_matches() -> None:
+    # Issue 13: the words matched are marked, however they matched.
+    cases = [
+        ("天津东丽区篮球俱乐部", "lq", "天津东丽区<mark>篮球</mark>俱乐部"),  # not 丽区
+        ("天津东丽区篮球俱乐部", "dlq", "天津<mark>东丽区</mark>篮球俱乐部"),
+        ("天津东丽区篮球俱乐部", "lqjlb", "天津东丽区<mark>篮球俱乐部</mark>"),
+        ("杨柳青年画", "lq", "杨柳青年画"),
+        ("中国舞", "舞蹈", "<mark>中国舞</mark>"),
+        ("街舞", "wudao", "<mark>街舞</mark>"),
+        ("少儿编程", "编程", "<mark>少儿编程</mark>"),
+        ("南开区游泳馆", "南開", "<mark>南开</mark>区游泳馆"),
+    ]
+    for text, query, marked in cases:
+        assert str(highlight(text, parse_query(query))) == marked, (text, query)

@@ -147,3 +147,15 @@ async def test_api_and_page_say_partial_and_suggest(anonymous: object) -> None:
     page = (await anonymous.get("/", params={"q": "lanqu"})).text
     assert "您要找的是不是：" in page and "篮球（lanqiu）</a>" in page
     assert 'href="/?q=%E7%AF%AE%E7%90%83' in page
+
+
+async def test_items_mark_words_matched_by_synonym_or_pinyin(anonymous: object) -> None:
+    import httpx
+
+    assert isinstance(anonymous, httpx.AsyncClient)
+    await _world()
+    for query, course in (("舞蹈", "<mark>中国舞</mark>"), ("jiewu", "<mark>街舞</mark>")):
+        body = (await anonymous.get("/api/v1/whitelist", params={"q": query})).json()
+        assert course in body["items"][0]["highlight"]["courses"], query
+    body = (await anonymous.get("/api/v1/whitelist", params={"q": "南开篮球"})).json()
+    assert body["items"][0]["highlight"]["courses"] == ["少儿<mark>篮球</mark>"]
