@@ -121,19 +121,33 @@ class SearchBackend:
         """The matching condition as a test of `e.id` alone (no join), and its parameters."""
         raise NotImplementedError
 
+    def whole_ids(self, query: Query) -> tuple[str, list[Any]]:
+        """Whether every clause matches whole words of the name or a course (tier 0), as a
+        test of `e.id` alone, and its parameters."""
+        raise NotImplementedError
+
     def tier(self, query: Query) -> tuple[str, list[Any]]:
         """The rank tier of a match (lower is better) as an SQL expression and its parameters."""
         raise NotImplementedError
 
     def _where(
-        self, query: Query, filters: Filters, facets: bool = True, by_id: bool = False
+        self,
+        query: Query,
+        filters: Filters,
+        facets: bool = True,
+        by_id: bool = False,
+        whole: bool = False,
     ) -> tuple[str, Where]:
         # `facets=False` leaves out the district and category filters: the facet pass
         # applies them in Python. `by_id` matches without a join, for reading an index in
-        # order and testing each id against the match set.
+        # order and testing each id against the match set; `whole` (also without a join)
+        # keeps only the matches of rank tier 0.
         where = Where()
         source = self.source
-        if query and by_id:
+        if query and whole:
+            condition, params = self.whole_ids(query)
+            where.add(condition, *params)
+        elif query and by_id:
             condition, params = self.match_ids(query)
             where.add(condition, *params)
         elif query:
@@ -238,8 +252,8 @@ class SearchBackend:
                 return " ".join(texts)
         return None
 
-    async def _count(self, query: Query, filters: Filters) -> int:
-        source, where = self._where(query, filters)
+    async def _count(self, query: Query, filters: Filters, whole: bool = False) -> int:
+        source, where = self._where(query, filters, whole=whole)
         rows = await self._raw(f"SELECT count(*) AS n FROM {source}{where.sql()}", where.params)
         return int(rows[0]["n"]) if rows else 0
 
@@ -272,12 +286,38 @@ class SearchBackend:
     async def _page(
         self, query: Query, filters: Filters, sort: Sort, limit: int, offset: int, total: int
     ) -> list[dict[str, Any]]:
+        if not (query and sort == Sort.relevance):
+            return await self._ordered_page(query, filters, sort, limit, offset, total)
+        # A large match set usually fills the page from tier 0 (every word a whole word of
+        # the name or a course): then the page is those matches in the static order, read
+        # as before, without a tier for every match.
+        whole = await self._count(query, filters, whole=True)
+        if whole >= offset + limit:
+            return await self._ordered_page(query, filters, sort, limit, offset, whole, True)
         source, where = self._where(query, filters)
-        tier, tier_params = self.tier(query) if query and sort == Sort.relevance else ("", [])
+        tier, tier_params = self.tier(query)
         return await self._raw(
             f"SELECT {COLUMNS} FROM {source}{where.sql()}"
-            f" ORDER BY {self._order(sort, bool(query), tier)} LIMIT {{}} OFFSET {{}}",
+            f" ORDER BY {self._order(sort, True, tier)} LIMIT {{}} OFFSET {{}}",
             [*where.params, *tier_params, limit, offset],
+        )
+
+    async def _ordered_page(
+        self,
+        query: Query,
+        filters: Filters,
+        sort: Sort,
+        limit: int,
+        offset: int,
+        total: int,
+        whole: bool = False,
+    ) -> list[dict[str, Any]]:
+        """A page in the static order; `whole`: of the tier-0 matches only (`total` of them)."""
+        source, where = self._where(query, filters, whole=whole)
+        return await self._raw(
+            f"SELECT {COLUMNS} FROM {source}{where.sql()}"
+            f" ORDER BY {self._order(sort, bool(query))} LIMIT {{}} OFFSET {{}}",
+            [*where.params, limit, offset],
         )
 
 

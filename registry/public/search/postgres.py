@@ -61,6 +61,15 @@ class PostgresSearch(SearchBackend):
     # The "C" collation compares pinyin keys byte by byte, as SQLite does: same order on both.
     name_order = 'e.name_sort COLLATE "C"'
 
+    def whole_ids(self, query: Query) -> tuple[str, list[Any]]:
+        """Every clause matches whole words (word ⊆ search tokens, so the GIN index still
+        finds the candidates)."""
+        return (
+            "e.search_vector @@ to_tsquery('simple', {})"
+            " AND e.word_vector @@ to_tsquery('simple', {})",
+            [tsquery(query)] * 2,
+        )
+
     def tier(self, query: Query) -> tuple[str, list[Any]]:
         """Per word: 0 if a whole word of the name or a course matches, 1 if the name or a
         course matches, else 2 (read from the matched rows' generated vectors)."""

@@ -214,6 +214,14 @@ class SQLiteSearch(SearchBackend):
             params += [f"{{word_tokens}} : {expression}", f"{{name_tokens}} : {expression}"]
         return "(" + " + ".join(cases) + ")", params
 
+    def whole_ids(self, query: Query) -> tuple[str, list[Any]]:
+        """The ids whose whole words match every clause (a column-filtered MATCH)."""
+        expression = " AND ".join(f"{{word_tokens}} : {match_expression([c])}" for c in query)
+        return (
+            "e.id IN (SELECT rowid FROM whitelist_fts WHERE whitelist_fts MATCH {})",
+            [expression],
+        )
+
     def match_ids(self, query: Query) -> tuple[str, list[Any]]:
         """The ids the FTS index matches, as a set SQLite builds once per statement."""
         return (
@@ -255,20 +263,36 @@ class SQLiteSearch(SearchBackend):
             return await super()._raw(sql, params)
         return await asyncio.to_thread(_run, self._connection, sql, params)
 
-    async def _page(
-        self, query: Query, filters: Filters, sort: Sort, limit: int, offset: int, total: int
+    async def _ordered_page(
+        self,
+        query: Query,
+        filters: Filters,
+        sort: Sort,
+        limit: int,
+        offset: int,
+        total: int,
+        whole: bool = False,
     ) -> list[dict[str, Any]]:
         index = _ORDER_INDEXES.get((sort, bool(query)))
+        if whole:
+            index = "whitelist_entry_relevance"
         if self._connection is None or index is None:
-            return await super()._page(query, filters, sort, limit, offset, total)
+            return await super()._ordered_page(query, filters, sort, limit, offset, total, whole)
         order = self._order(sort, bool(query))
-        _, joined = self._where(query, filters)
-        joined_sql = (
-            f"SELECT {COLUMNS} FROM {self.source}"
-            f"{self.match(query)[0] if query else ''}{joined.sql()}"
-            f" ORDER BY {order} LIMIT {{}} OFFSET {{}}"
-        )
-        _, by_id = self._where(query, filters, by_id=True)
+        if whole:  # tier-0 matches: no join, each id tested against the whole-word set
+            _, joined = self._where(query, filters, whole=True)
+            joined_sql = (
+                f"SELECT {COLUMNS} FROM {self.source}{joined.sql()}"
+                f" ORDER BY {order} LIMIT {{}} OFFSET {{}}"
+            )
+        else:
+            _, joined = self._where(query, filters)
+            joined_sql = (
+                f"SELECT {COLUMNS} FROM {self.source}"
+                f"{self.match(query)[0] if query else ''}{joined.sql()}"
+                f" ORDER BY {order} LIMIT {{}} OFFSET {{}}"
+            )
+        _, by_id = self._where(query, filters, by_id=True, whole=whole)
         # The index gives ids in order; only the page's rows are then read in full.
         indexed_sql = (
             f"SELECT {COLUMNS} FROM {self.source} WHERE e.id IN ("

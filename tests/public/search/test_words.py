@@ -159,3 +159,16 @@ async def test_items_mark_words_matched_by_synonym_or_pinyin(anonymous: object) 
         assert course in body["items"][0]["highlight"]["courses"], query
     body = (await anonymous.get("/api/v1/whitelist", params={"q": "南开篮球"})).json()
     assert body["items"][0]["highlight"]["courses"] == ["少儿<mark>篮球</mark>"]
+
+
+@pytest.mark.parametrize("query", ["篮球", "天津", "编程", "南开", "跳绳", "lq"])
+async def test_pages_of_one_agree_with_one_page(db: object, query: str) -> None:
+    # A page inside tier 0 is read in the static order from the whole-word matches alone;
+    # past them the tiers are sorted. Both must give the same sequence.
+    await _world()
+    everything = await _ids(query)
+    one_by_one = []
+    for page in range(1, len(everything) + 1):
+        result = await search(query, page=page, page_size=1)
+        one_by_one += [row["listing_id"] for row in result.items]
+    assert one_by_one == everything and len(everything) >= 1
