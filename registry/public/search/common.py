@@ -41,6 +41,8 @@ COLUMNS = (
 CATEGORY_CODES = tuple(code for code, _ in CATEGORIES)
 # A query whose words match nothing together tries at most this many subsets of one size.
 MAX_SUBSETS = 20
+# At most this many corrections are tried (each one is counted before it is offered).
+MAX_CORRECTIONS = 3
 
 
 def grade_rank(prefix: str) -> str:
@@ -242,10 +244,14 @@ class SearchBackend:
         # A pinyin typo among the words left out (lanqu → 篮球), if the correction finds
         # something together with the words kept.
         left_out = [w for w in words if kept is None or w not in kept]
+        tried = 0
         for word in left_out:
             correction = suggest(word.text)
             if correction is None:
                 continue
+            tried += 1
+            if tried > MAX_CORRECTIONS:  # each costs a count: a long query of typos is cut
+                break
             texts = [correction if w is word else w.text for w in words]
             fixed = read_query(" ".join(texts))
             if await self._count([w.clause for w in fixed], filters):
