@@ -123,9 +123,9 @@ class SearchBackend:
         """The matching condition as a test of `e.id` alone (no join), and its parameters."""
         raise NotImplementedError
 
-    def whole_ids(self, query: Query) -> tuple[str, list[Any]]:
-        """Whether every clause matches whole words of the name or a course (tier 0), as a
-        test of `e.id` alone, and its parameters."""
+    def within_ids(self, query: Query, column: str) -> tuple[str, list[Any]]:
+        """Whether every clause matches in one rank column ("word": whole words of the name
+        and courses, tier 0; "name": the name and courses), as a test of `e.id` alone."""
         raise NotImplementedError
 
     def tier(self, query: Query) -> tuple[str, list[Any]]:
@@ -138,16 +138,16 @@ class SearchBackend:
         filters: Filters,
         facets: bool = True,
         by_id: bool = False,
-        whole: bool = False,
+        within: str | None = None,
     ) -> tuple[str, Where]:
         # `facets=False` leaves out the district and category filters: the facet pass
         # applies them in Python. `by_id` matches without a join, for reading an index in
-        # order and testing each id against the match set; `whole` (also without a join)
-        # keeps only the matches of rank tier 0.
+        # order and testing each id against the match set; `within` (also without a join)
+        # keeps only the matches in one rank column.
         where = Where()
         source = self.source
-        if query and whole:
-            condition, params = self.whole_ids(query)
+        if query and within:
+            condition, params = self.within_ids(query, within)
             where.add(condition, *params)
         elif query and by_id:
             condition, params = self.match_ids(query)
@@ -258,8 +258,8 @@ class SearchBackend:
                 return " ".join(texts)
         return None
 
-    async def _count(self, query: Query, filters: Filters, whole: bool = False) -> int:
-        source, where = self._where(query, filters, whole=whole)
+    async def _count(self, query: Query, filters: Filters, within: str | None = None) -> int:
+        source, where = self._where(query, filters, within=within)
         rows = await self._raw(f"SELECT count(*) AS n FROM {source}{where.sql()}", where.params)
         return int(rows[0]["n"]) if rows else 0
 
@@ -296,10 +296,15 @@ class SearchBackend:
             return await self._ordered_page(query, filters, sort, limit, offset, total)
         # A large match set usually fills the page from tier 0 (every word a whole word of
         # the name or a course): then the page is those matches in the static order, read
-        # as before, without a tier for every match.
-        whole = await self._count(query, filters, whole=True)
+        # as before, without a tier for every match. A one-word query without tier-0 matches
+        # (舞 inside 中国舞) does the same with its tier-1 matches (in the name or a course).
+        whole = await self._count(query, filters, within="word")
         if whole >= offset + limit:
-            return await self._ordered_page(query, filters, sort, limit, offset, whole, True)
+            return await self._ordered_page(query, filters, sort, limit, offset, whole, "word")
+        if whole == 0 and len(query) == 1:
+            named = await self._count(query, filters, within="name")
+            if named >= offset + limit:
+                return await self._ordered_page(query, filters, sort, limit, offset, named, "name")
         source, where = self._where(query, filters)
         tier, tier_params = self.tier(query)
         return await self._raw(
@@ -316,10 +321,11 @@ class SearchBackend:
         limit: int,
         offset: int,
         total: int,
-        whole: bool = False,
+        within: str | None = None,
     ) -> list[dict[str, Any]]:
-        """A page in the static order; `whole`: of the tier-0 matches only (`total` of them)."""
-        source, where = self._where(query, filters, whole=whole)
+        """A page in the static order; `within`: of one rank column's matches only (`total`
+        of them)."""
+        source, where = self._where(query, filters, within=within)
         return await self._raw(
             f"SELECT {COLUMNS} FROM {source}{where.sql()}"
             f" ORDER BY {self._order(sort, bool(query))} LIMIT {{}} OFFSET {{}}",

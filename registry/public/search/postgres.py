@@ -61,12 +61,13 @@ class PostgresSearch(SearchBackend):
     # The "C" collation compares pinyin keys byte by byte, as SQLite does: same order on both.
     name_order = 'e.name_sort COLLATE "C"'
 
-    def whole_ids(self, query: Query) -> tuple[str, list[Any]]:
-        """Every clause matches whole words (word ⊆ search tokens, so the GIN index still
-        finds the candidates)."""
+    def within_ids(self, query: Query, column: str) -> tuple[str, list[Any]]:
+        """Every clause matches in one rank column (its tokens are a subset of the search
+        tokens, so the GIN index still finds the candidates)."""
+        assert column in ("word", "name")
         return (
             "e.search_vector @@ to_tsquery('simple', {})"
-            " AND e.word_vector @@ to_tsquery('simple', {})",
+            f" AND e.{column}_vector @@ to_tsquery('simple', {{}})",
             [tsquery(query)] * 2,
         )
 

@@ -214,9 +214,9 @@ class SQLiteSearch(SearchBackend):
             params += [f"{{word_tokens}} : {expression}", f"{{name_tokens}} : {expression}"]
         return "(" + " + ".join(cases) + ")", params
 
-    def whole_ids(self, query: Query) -> tuple[str, list[Any]]:
-        """The ids whose whole words match every clause (a column-filtered MATCH)."""
-        expression = " AND ".join(f"{{word_tokens}} : {match_expression([c])}" for c in query)
+    def within_ids(self, query: Query, column: str) -> tuple[str, list[Any]]:
+        """The ids matching every clause in one rank column (a column-filtered MATCH)."""
+        expression = " AND ".join(f"{{{column}_tokens}} : {match_expression([c])}" for c in query)
         return (
             "e.id IN (SELECT rowid FROM whitelist_fts WHERE whitelist_fts MATCH {})",
             [expression],
@@ -271,16 +271,16 @@ class SQLiteSearch(SearchBackend):
         limit: int,
         offset: int,
         total: int,
-        whole: bool = False,
+        within: str | None = None,
     ) -> list[dict[str, Any]]:
         index = _ORDER_INDEXES.get((sort, bool(query)))
-        if whole:
+        if within:
             index = "whitelist_entry_relevance"
         if self._connection is None or index is None:
-            return await super()._ordered_page(query, filters, sort, limit, offset, total, whole)
+            return await super()._ordered_page(query, filters, sort, limit, offset, total, within)
         order = self._order(sort, bool(query))
-        if whole:  # tier-0 matches: no join, each id tested against the whole-word set
-            _, joined = self._where(query, filters, whole=True)
+        if within:  # one tier's matches: no join, each id tested against that column's set
+            _, joined = self._where(query, filters, within=within)
             joined_sql = (
                 f"SELECT {COLUMNS} FROM {self.source}{joined.sql()}"
                 f" ORDER BY {order} LIMIT {{}} OFFSET {{}}"
@@ -292,7 +292,7 @@ class SQLiteSearch(SearchBackend):
                 f"{self.match(query)[0] if query else ''}{joined.sql()}"
                 f" ORDER BY {order} LIMIT {{}} OFFSET {{}}"
             )
-        _, by_id = self._where(query, filters, by_id=True, whole=whole)
+        _, by_id = self._where(query, filters, by_id=True, within=within)
         # The index gives ids in order; only the page's rows are then read in full.
         indexed_sql = (
             f"SELECT {COLUMNS} FROM {self.source} WHERE e.id IN ("

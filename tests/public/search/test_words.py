@@ -161,7 +161,9 @@ async def test_items_mark_words_matched_by_synonym_or_pinyin(anonymous: object) 
     assert body["items"][0]["highlight"]["courses"] == ["少儿<mark>篮球</mark>"]
 
 
-@pytest.mark.parametrize("query", ["篮球", "天津", "编程", "南开", "跳绳", "lq"])
+@pytest.mark.parametrize(
+    "query", ["篮球", "天津", "编程", "南开", "跳绳", "lq", "舞", "球", "体育"]
+)
 async def test_pages_of_one_agree_with_one_page(db: object, query: str) -> None:
     # A page inside tier 0 is read in the static order from the whole-word matches alone;
     # past them the tiers are sorted. Both must give the same sequence.
