@@ -96,6 +96,11 @@ def match_expression(query: Query) -> str:
     return " AND ".join(clauses)
 
 
+def _within(query: Query, column: str) -> str:
+    """A MATCH string for every clause in one rank column (an FTS5 column filter each)."""
+    return " AND ".join(f"{{{column}_tokens}} : {match_expression([c])}" for c in query)
+
+
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
     return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
 
@@ -216,11 +221,20 @@ class SQLiteSearch(SearchBackend):
 
     def within_ids(self, query: Query, column: str) -> tuple[str, list[Any]]:
         """The ids matching every clause in one rank column (a column-filtered MATCH)."""
-        expression = " AND ".join(f"{{{column}_tokens}} : {match_expression([c])}" for c in query)
         return (
             "e.id IN (SELECT rowid FROM whitelist_fts WHERE whitelist_fts MATCH {})",
-            [expression],
+            [_within(query, column)],
         )
+
+    async def _count(self, query: Query, filters: Filters, within: str | None = None) -> int:
+        """Without filters the index alone counts (no row of whitelist_entry is read)."""
+        if not query or filters != Filters():
+            return await super()._count(query, filters, within)
+        expression = _within(query, within) if within else match_expression(query)
+        rows = await self._raw(
+            "SELECT count(*) AS n FROM whitelist_fts WHERE whitelist_fts MATCH {}", [expression]
+        )
+        return int(rows[0]["n"]) if rows else 0
 
     def match_ids(self, query: Query) -> tuple[str, list[Any]]:
         """The ids the FTS index matches, as a set SQLite builds once per statement."""
