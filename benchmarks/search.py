@@ -45,6 +45,7 @@ QUERIES: list[tuple[str, str, dict[str, object]]] = [
     ("4 字", "花样跳绳", {}),
     ("全拼", "lanqiu", {}),
     ("首字母", "lq", {}),
+    ("2 词", "南开篮球", {}),
     ("仅筛选", "", {"district": ["120101"], "category": ["sports"]}),
 ]
 COURSES = {
@@ -77,14 +78,13 @@ def generate(size: int, seed: int = 7) -> list[tuple[object, ...]]:
     """Whitelist rows (Faker zh_CN names, realistic course words) with their tokens."""
     from faker import Faker
 
-    from registry.public.search.tokens import document_tokens, name_sort_key
+    from registry.public.search.tokens import entry_tokens, name_sort_key
     from registry.reference import DISTRICTS
 
     fake, rng = Faker("zh_CN"), random.Random(seed)
     Faker.seed(seed)
     prefixes = list({fake.company_prefix() for _ in range(3000)})
     kinds = ["体育俱乐部有限公司", "艺术培训中心", "教育科技有限公司", "文化发展有限公司", "工作室"]
-    course_tokens: dict[str, str] = {}
     rows = []
     for i in range(1, size + 1):
         code, district, _ = rng.choice(DISTRICTS)
@@ -93,18 +93,13 @@ def generate(size: int, seed: int = 7) -> list[tuple[object, ...]]:
         name = f"天津市{district}{rng.choice(prefixes)}{rng.choice(kinds)}"[:120] + f"{i:05d}"
         outline = rng.choice(OUTLINES)
         description = f"{name[-12:]}主要开设{'、'.join(courses)}等课程。"
-        for course in courses:
-            if course not in course_tokens:
-                course_tokens[course] = document_tokens(course, *OUTLINES)
-        tokens = dict.fromkeys(document_tokens(name, description).split())
-        for course in courses:
-            tokens.update(dict.fromkeys(course_tokens[course].split()))
+        tokens = entry_tokens(name, courses, [outline], description, district)
         fees = sorted(rng.choice([80, 100, 120, 150, 180, 200, 260]) for _ in courses)
         listed = datetime(2025, 1, 1, tzinfo=UTC).timestamp() + rng.randint(0, 600) * 86400
         rows.append(
             (i, i, i, name, "organisation", code, district, "listed", False, " ".join(categories),
              "\n".join(courses), outline, description, "lower_primary upper_primary",
-             fees[0], fees[-1], name_sort_key(name), " ".join(tokens),
+             fees[0], fees[-1], name_sort_key(name), tokens.search, tokens.name, tokens.words,
              datetime.fromtimestamp(listed, UTC), date(2028, 6, 30))
         )  # fmt: skip
     return rows
@@ -113,7 +108,8 @@ def generate(size: int, seed: int = 7) -> list[tuple[object, ...]]:
 ENTRY_COLUMNS = (
     "id", "listing", "organisation_id", "organisation_name", "provider_kind", "district_code",
     "district_name", "state", "rectifying", "categories", "courses", "outlines", "description",
-    "grade_bands", "fee_min", "fee_max", "name_sort", "search_tokens", "listed_at", "valid_until",
+    "grade_bands", "fee_min", "fee_max", "name_sort", "search_tokens", "name_tokens",
+    "word_tokens", "listed_at", "valid_until",
 )  # fmt: skip
 
 
@@ -138,7 +134,7 @@ async def load(url: str, rows: list[tuple[object, ...]]) -> None:
             marks = ", ".join("?" for _ in ENTRY_COLUMNS)
             db.executemany(
                 f"INSERT INTO whitelist_entry ({', '.join(ENTRY_COLUMNS)}) VALUES ({marks})",
-                [(*r[:18], r[18].isoformat(), r[19].isoformat()) for r in rows],
+                [(*r[:20], r[20].isoformat(), r[21].isoformat()) for r in rows],
             )
             db.execute("ANALYZE")
         return
@@ -261,8 +257,9 @@ async def encode_time(q: str, extra: dict[str, object], count: int) -> tuple[flo
     """Items with highlights and the JSON encoding, for one page already searched."""
     import msgspec
 
-    from registry.api.whitelist import WhitelistPage, to_item
+    from registry.api.whitelist import WhitelistPage
     from registry.public.search import Filters, search
+    from registry.public.search.service import to_item
     from registry.public.search.tokens import parse_query
 
     filters = Filters(districts=extra.get("district", []), categories=extra.get("category", []))  # type: ignore[arg-type]

@@ -291,6 +291,8 @@ class WhitelistEntry(Table):
     latest_grade = Varchar(length=16, null=True, default=None)
     name_sort = Varchar(length=512, default="", help_text="Pinyin sort key of the name")
     search_tokens = Text(default="", help_text="Tokens indexed by the engine's search index")
+    name_tokens = Text(default="", help_text="Tokens of the name and course names (rank)")
+    word_tokens = Text(default="", help_text="Whole words of the name and course names (rank)")
     listed_at = Timestamptz(null=True, default=None)
     valid_until = Date(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -21,6 +21,11 @@ class WhitelistPage(msgspec.Struct):
     page_size: int
     items: list[WhitelistItem]
     facets: dict[str, dict[str, int]]
+    # Issue 13: the query as the words it was read as; the words left out when the items
+    # are a partial match (empty otherwise); a corrected query for a pinyin typo, or null.
+    words: list[str] = []
+    missing: list[str] = []
+    suggestion: str | None = None
 
 
 def _bad(field: str, message: str) -> ValidationException:
@@ -49,7 +54,14 @@ async def search_whitelist(
         raise _bad(error.field, error.field) from error
     result, items = await run_search(q, filters, sort, page, page_size)
     return WhitelistPage(
-        total=result.total, page=page, page_size=page_size, items=items, facets=result.facets
+        total=result.total,
+        page=page,
+        page_size=page_size,
+        items=items,
+        facets=result.facets,
+        words=result.words,
+        missing=result.missing,
+        suggestion=result.suggestion,
     )
 
 

@@ -11,6 +11,7 @@ from litestar.response import Template
 from registry.pages.common import maybe_actor, render
 from registry.public.search import Sort
 from registry.public.search.service import BadFilter, make_filters, run_search
+from registry.public.search.tokens import query_pinyin
 from registry.reference import CATEGORIES
 from registry.tables import District
 from workflows.checks import GRADE_BANDS
@@ -118,6 +119,10 @@ async def search_page(request: Request[Any, Any, Any]) -> Template:
         "grades": GRADES,
         "grade_labels": GRADE_LABELS,
         "chosen": _chosen(params),
+        "suggestion_link": (
+            _link(params, q=result.suggestion, page=1) if result.suggestion else None
+        ),
+        "suggestion_pinyin": query_pinyin(result.suggestion) if result.suggestion else "",
     }
     if request.query_params.get("partial") == "1":
         return Template(template_name="search/_results.html", context=context)

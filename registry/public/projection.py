@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.db import write_transaction
-from registry.public.search.tokens import document_tokens, name_sort_key
+from registry.public.search.tokens import entry_tokens, name_sort_key
 from registry.tables import (
     District,
     EvaluationResult,
@@ -64,6 +64,7 @@ async def refresh(listing_id: int) -> None:
     description = str(
         organisation["description"] or form.get("organisation", {}).get("description", "")
     )
+    tokens = entry_tokens(organisation["name"], names, outlines, description, district["name"])
     await WhitelistEntry.insert(
         WhitelistEntry(
             listing=listing_id,
@@ -83,7 +84,9 @@ async def refresh(listing_id: int) -> None:
             fee_max=int(max(fees)) if fees else None,
             latest_grade=await latest_grade(listing_id),
             name_sort=name_sort_key(organisation["name"]),
-            search_tokens=document_tokens(organisation["name"], *names, *outlines, description),
+            search_tokens=tokens.search,
+            name_tokens=tokens.name,
+            word_tokens=tokens.words,
             listed_at=listing["listed_at"],
             valid_until=listing["valid_until"],
             updated_at=timesource.now(),
@@ -94,9 +97,37 @@ async def refresh(listing_id: int) -> None:
 async def refresh_unindexed() -> int:
     """Rebuild projection rows written before the search columns existed; return how many."""
     rows = await WhitelistEntry.select(WhitelistEntry.listing).where(
-        WhitelistEntry.search_tokens == ""
+        (WhitelistEntry.search_tokens == "") | (WhitelistEntry.word_tokens == "")
     )
     for row in rows:
         async with write_transaction(WhitelistEntry._meta.db):
             await refresh(row["listing"])
+    return len(rows)
+
+
+async def retokenise_all() -> int:
+    """Recompute every projection row's token columns from the row itself (idempotent)."""
+    rows = await WhitelistEntry.select(
+        WhitelistEntry.id,
+        WhitelistEntry.organisation_name,
+        WhitelistEntry.courses,
+        WhitelistEntry.outlines,
+        WhitelistEntry.description,
+        WhitelistEntry.district_name,
+    )
+    for row in rows:
+        tokens = entry_tokens(
+            row["organisation_name"],
+            [c for c in (row["courses"] or "").split("\n") if c],
+            [o for o in (row["outlines"] or "").split("\n") if o],
+            row["description"] or "",
+            row["district_name"],
+        )
+        await WhitelistEntry.update(
+            {
+                WhitelistEntry.search_tokens: tokens.search,
+                WhitelistEntry.name_tokens: tokens.name,
+                WhitelistEntry.word_tokens: tokens.words,
+            }
+        ).where(WhitelistEntry.id == row["id"])
     return len(rows)

@@ -33,11 +33,19 @@ class Filters:
 
 @dataclass
 class Result:
-    """One page of matches, the total, and counts per district and per category."""
+    """One page of matches, the total, and counts per district and per category.
+
+    `words` is the query as the words it was read as (after normalisation); `missing` the
+    words left out when no entry matched them all and the results match the others (empty
+    otherwise); `suggestion` a corrected query for a pinyin typo, or None.
+    """
 
     total: int
     items: list[dict[str, Any]]
     facets: dict[str, dict[str, int]]
+    words: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    suggestion: str | None = None
 
 
 async def search(

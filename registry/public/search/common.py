@@ -9,18 +9,26 @@ A search is two statements over one snapshot:
 2. the page: the same matches with every filter, ordered, LIMIT before any row is read in
    full.
 
-Relevance is a static order (providers in good standing, then by grade, then by name): every
-result contains every query token and documents hold each token once, so bm25 only measured
-document length (it favoured short descriptions) while costing a score per match.
+Relevance (issue 13) is a rank tier, then the static order (providers in good standing, then by
+grade, then by name). Each query word scores 0 when it matches a whole word of the name or a
+course, 1 when it matches inside the name or a course, 2 when it matches elsewhere (outline,
+description, district); the tier is the sum. bm25 is not used: documents hold each token once,
+so it only measured document length (it favoured short descriptions).
+
+When no entry matches every word, the largest subsets of the words are tried (most matches
+first) and the answer says which words were left out; a pinyin word close to a dictionary
+word's pinyin is offered as a correction.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from itertools import combinations
+from math import comb
 from typing import Any
 
 from registry.public.search import Filters, Result, Sort, facet_counts
-from registry.public.search.tokens import Query, parse_query
+from registry.public.search.tokens import Query, Word, read_query, suggest
 from registry.reference import CATEGORIES
 from registry.tables import WhitelistEntry
 from workflows.scoring import GRADE_ORDER
@@ -31,6 +39,10 @@ COLUMNS = (
     " e.grade_bands, e.fee_min, e.fee_max, e.latest_grade, e.listed_at, e.valid_until"
 )
 CATEGORY_CODES = tuple(code for code, _ in CATEGORIES)
+# A query whose words match nothing together tries at most this many subsets of one size.
+MAX_SUBSETS = 20
+# At most this many corrections are tried (each one is counted before it is offered).
+MAX_CORRECTIONS = 3
 
 
 def grade_rank(prefix: str) -> str:
@@ -111,15 +123,33 @@ class SearchBackend:
         """The matching condition as a test of `e.id` alone (no join), and its parameters."""
         raise NotImplementedError
 
+    def within_ids(self, query: Query, column: str) -> tuple[str, list[Any]]:
+        """Whether every clause matches in one rank column ("word": whole words of the name
+        and courses, tier 0; "name": the name and courses), as a test of `e.id` alone."""
+        raise NotImplementedError
+
+    def tier(self, query: Query) -> tuple[str, list[Any]]:
+        """The rank tier of a match (lower is better) as an SQL expression and its parameters."""
+        raise NotImplementedError
+
     def _where(
-        self, query: Query, filters: Filters, facets: bool = True, by_id: bool = False
+        self,
+        query: Query,
+        filters: Filters,
+        facets: bool = True,
+        by_id: bool = False,
+        within: str | None = None,
     ) -> tuple[str, Where]:
         # `facets=False` leaves out the district and category filters: the facet pass
         # applies them in Python. `by_id` matches without a join, for reading an index in
-        # order and testing each id against the match set.
+        # order and testing each id against the match set; `within` (also without a join)
+        # keeps only the matches in one rank column.
         where = Where()
         source = self.source
-        if query and by_id:
+        if query and within:
+            condition, params = self.within_ids(query, within)
+            where.add(condition, *params)
+        elif query and by_id:
             condition, params = self.match_ids(query)
             where.add(condition, *params)
         elif query:
@@ -145,12 +175,12 @@ class SearchBackend:
             where.add("e.rectifying = {}", filters.rectifying)
         return source, where
 
-    def _order(self, sort: Sort, has_query: bool) -> str:
+    def _order(self, sort: Sort, has_query: bool, tier: str = "") -> str:
         tail = f"{self.name_order}, e.id"
         grade = f"{grade_rank('e.')}, {tail}"
         if sort == Sort.relevance and has_query:
-            # Static relevance: providers under rectification last, then by grade.
-            return f"e.rectifying, {grade}"
+            # The rank tier, then providers under rectification last, then by grade.
+            return f"{tier + ', ' if tier else ''}e.rectifying, {grade}"
         if sort == Sort.grade:
             return grade
         if sort == Sort.newest:
@@ -175,7 +205,68 @@ class SearchBackend:
     async def _search(
         self, text: str, filters: Filters, sort: Sort, page: int, page_size: int
     ) -> Result:
-        query = parse_query(text)
+        words = read_query(text)
+        result = await self._search_words(words, filters, sort, page, page_size)
+        if result.total or not words:
+            return result
+        # Nothing matches every word: the largest subsets that match something, best first.
+        best: list[Word] | None = None
+        for size in range(len(words) - 1, 0, -1):
+            if comb(len(words), size) > MAX_SUBSETS:
+                break  # a long query whose words match nothing together: no scan per subset
+            counts: list[tuple[int, list[Word]]] = []
+            for subset in combinations(words, size):
+                chosen = list(subset)
+                count = await self._count([w.clause for w in chosen], filters)
+                if count:
+                    counts.append((count, chosen))
+            if counts:
+                best = max(counts, key=lambda pair: pair[0])[1]
+                break
+        suggestion = await self._suggestion(words, filters, best)
+        if best is None:
+            return Result(
+                total=0,
+                items=[],
+                facets=result.facets,
+                words=[w.text for w in words],
+                suggestion=suggestion,
+            )
+        partial = await self._search_words(best, filters, sort, page, page_size)
+        partial.words = [w.text for w in words]
+        partial.missing = [w.text for w in words if w not in best]
+        partial.suggestion = suggestion
+        return partial
+
+    async def _suggestion(
+        self, words: list[Word], filters: Filters, kept: list[Word] | None
+    ) -> str | None:
+        # A pinyin typo among the words left out (lanqu → 篮球), if the correction finds
+        # something together with the words kept.
+        left_out = [w for w in words if kept is None or w not in kept]
+        tried = 0
+        for word in left_out:
+            correction = suggest(word.text)
+            if correction is None:
+                continue
+            tried += 1
+            if tried > MAX_CORRECTIONS:  # each costs a count: a long query of typos is cut
+                break
+            texts = [correction if w is word else w.text for w in words]
+            fixed = read_query(" ".join(texts))
+            if await self._count([w.clause for w in fixed], filters):
+                return " ".join(texts)
+        return None
+
+    async def _count(self, query: Query, filters: Filters, within: str | None = None) -> int:
+        source, where = self._where(query, filters, within=within)
+        rows = await self._raw(f"SELECT count(*) AS n FROM {source}{where.sql()}", where.params)
+        return int(rows[0]["n"]) if rows else 0
+
+    async def _search_words(
+        self, words: list[Word], filters: Filters, sort: Sort, page: int, page_size: int
+    ) -> Result:
+        query = [w.clause for w in words]
         source, where = self._where(query, filters, facets=False)
         if query or where.parts:
             groups = await self._raw(
@@ -191,12 +282,50 @@ class SearchBackend:
         rows: list[dict[str, Any]] = []
         if offset < total:  # past the last page nothing is read
             rows = await self._page(query, filters, sort, page_size, offset, total)
-        return Result(total=total, items=[_clean(row) for row in rows], facets=facets)
+        return Result(
+            total=total,
+            items=[_clean(row) for row in rows],
+            facets=facets,
+            words=[w.text for w in words],
+        )
 
     async def _page(
         self, query: Query, filters: Filters, sort: Sort, limit: int, offset: int, total: int
     ) -> list[dict[str, Any]]:
+        if not (query and sort == Sort.relevance):
+            return await self._ordered_page(query, filters, sort, limit, offset, total)
+        # A large match set usually fills the page from tier 0 (every word a whole word of
+        # the name or a course): then the page is those matches in the static order, read
+        # as before, without a tier for every match. A one-word query without tier-0 matches
+        # (舞 inside 中国舞) does the same with its tier-1 matches (in the name or a course).
+        whole = await self._count(query, filters, within="word")
+        if whole >= offset + limit:
+            return await self._ordered_page(query, filters, sort, limit, offset, whole, "word")
+        if whole == 0 and len(query) == 1:
+            named = await self._count(query, filters, within="name")
+            if named >= offset + limit:
+                return await self._ordered_page(query, filters, sort, limit, offset, named, "name")
         source, where = self._where(query, filters)
+        tier, tier_params = self.tier(query)
+        return await self._raw(
+            f"SELECT {COLUMNS} FROM {source}{where.sql()}"
+            f" ORDER BY {self._order(sort, True, tier)} LIMIT {{}} OFFSET {{}}",
+            [*where.params, *tier_params, limit, offset],
+        )
+
+    async def _ordered_page(
+        self,
+        query: Query,
+        filters: Filters,
+        sort: Sort,
+        limit: int,
+        offset: int,
+        total: int,
+        within: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """A page in the static order; `within`: of one rank column's matches only (`total`
+        of them)."""
+        source, where = self._where(query, filters, within=within)
         return await self._raw(
             f"SELECT {COLUMNS} FROM {source}{where.sql()}"
             f" ORDER BY {self._order(sort, bool(query))} LIMIT {{}} OFFSET {{}}",

@@ -35,6 +35,27 @@ DROP = (
     "DROP TRIGGER IF EXISTS whitelist_fts_au",
     "DROP TABLE IF EXISTS whitelist_fts",
 )
+# Issue 13: the index gains the rank columns (name and course names; their whole words) so a
+# MATCH with an FTS5 column filter tells which tier a match is in. The triggers are replaced.
+_COLUMNS = "search_tokens, name_tokens, word_tokens"
+_NEW = "new.search_tokens, new.name_tokens, new.word_tokens"
+_OLD = "old.search_tokens, old.name_tokens, old.word_tokens"
+CREATE_RANK = (
+    *DROP,
+    "CREATE VIRTUAL TABLE whitelist_fts USING fts5("
+    f"{_COLUMNS}, content='whitelist_entry', content_rowid='id', tokenize='unicode61')",
+    "CREATE TRIGGER whitelist_fts_ai AFTER INSERT ON whitelist_entry BEGIN"
+    f" INSERT INTO whitelist_fts(rowid, {_COLUMNS}) VALUES (new.id, {_NEW}); END",
+    "CREATE TRIGGER whitelist_fts_ad AFTER DELETE ON whitelist_entry BEGIN"
+    f" INSERT INTO whitelist_fts(whitelist_fts, rowid, {_COLUMNS})"
+    f" VALUES ('delete', old.id, {_OLD}); END",
+    f"CREATE TRIGGER whitelist_fts_au AFTER UPDATE OF {_COLUMNS} ON whitelist_entry BEGIN"
+    f" INSERT INTO whitelist_fts(whitelist_fts, rowid, {_COLUMNS})"
+    f" VALUES ('delete', old.id, {_OLD});"
+    f" INSERT INTO whitelist_fts(rowid, {_COLUMNS}) VALUES (new.id, {_NEW}); END",
+    "INSERT INTO whitelist_fts(whitelist_fts) VALUES ('rebuild')",
+)
+DROP_RANK = (*DROP, *CREATE)
 # The result orders as indexes, so a page of a large match set is read in order instead of
 # sorting every match; district and categories ride along so those filters need no row.
 # The facet index lets a search without keywords group the whole list from the index alone.
@@ -73,6 +94,11 @@ def match_expression(query: Query) -> str:
         for clause in query
     ]
     return " AND ".join(clauses)
+
+
+def _within(query: Query, column: str) -> str:
+    """A MATCH string for every clause in one rank column (an FTS5 column filter each)."""
+    return " AND ".join(f"{{{column}_tokens}} : {match_expression([c])}" for c in query)
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -136,8 +162,8 @@ def _run(connection: sqlite3.Connection, sql: str, params: list[Any]) -> list[di
     return connection.execute(sql.replace("{}", "?"), params).fetchall()
 
 
+# Relevance with keywords orders by rank tier first: no index holds it, matches are sorted.
 _ORDER_INDEXES = {
-    (Sort.relevance, True): "whitelist_entry_relevance",
     (Sort.name, True): "whitelist_entry_name_sort",
     (Sort.name, False): "whitelist_entry_name_sort",
     (Sort.relevance, False): "whitelist_entry_name_sort",  # without keywords: by name
@@ -178,6 +204,37 @@ class SQLiteSearch(SearchBackend):
             "whitelist_fts MATCH {}",
             [match_expression(query)],
         )
+
+    def tier(self, query: Query) -> tuple[str, list[Any]]:
+        """Per word: 0 if a whole word of the name or a course matches, 1 if the name or a
+        course matches, else 2 (FTS5 column filters; each id set is built once)."""
+        cases, params = [], []
+        for clause in query:
+            expression = match_expression([clause])
+            cases.append(
+                "CASE WHEN e.id IN (SELECT rowid FROM whitelist_fts WHERE whitelist_fts MATCH {})"
+                " THEN 0 WHEN e.id IN (SELECT rowid FROM whitelist_fts WHERE whitelist_fts"
+                " MATCH {}) THEN 1 ELSE 2 END"
+            )
+            params += [f"{{word_tokens}} : {expression}", f"{{name_tokens}} : {expression}"]
+        return "(" + " + ".join(cases) + ")", params
+
+    def within_ids(self, query: Query, column: str) -> tuple[str, list[Any]]:
+        """The ids matching every clause in one rank column (a column-filtered MATCH)."""
+        return (
+            "e.id IN (SELECT rowid FROM whitelist_fts WHERE whitelist_fts MATCH {})",
+            [_within(query, column)],
+        )
+
+    async def _count(self, query: Query, filters: Filters, within: str | None = None) -> int:
+        """Without filters the index alone counts (no row of whitelist_entry is read)."""
+        if not query or filters != Filters():
+            return await super()._count(query, filters, within)
+        expression = _within(query, within) if within else match_expression(query)
+        rows = await self._raw(
+            "SELECT count(*) AS n FROM whitelist_fts WHERE whitelist_fts MATCH {}", [expression]
+        )
+        return int(rows[0]["n"]) if rows else 0
 
     def match_ids(self, query: Query) -> tuple[str, list[Any]]:
         """The ids the FTS index matches, as a set SQLite builds once per statement."""
@@ -220,20 +277,36 @@ class SQLiteSearch(SearchBackend):
             return await super()._raw(sql, params)
         return await asyncio.to_thread(_run, self._connection, sql, params)
 
-    async def _page(
-        self, query: Query, filters: Filters, sort: Sort, limit: int, offset: int, total: int
+    async def _ordered_page(
+        self,
+        query: Query,
+        filters: Filters,
+        sort: Sort,
+        limit: int,
+        offset: int,
+        total: int,
+        within: str | None = None,
     ) -> list[dict[str, Any]]:
         index = _ORDER_INDEXES.get((sort, bool(query)))
+        if within:
+            index = "whitelist_entry_relevance"
         if self._connection is None or index is None:
-            return await super()._page(query, filters, sort, limit, offset, total)
+            return await super()._ordered_page(query, filters, sort, limit, offset, total, within)
         order = self._order(sort, bool(query))
-        _, joined = self._where(query, filters)
-        joined_sql = (
-            f"SELECT {COLUMNS} FROM {self.source}"
-            f"{self.match(query)[0] if query else ''}{joined.sql()}"
-            f" ORDER BY {order} LIMIT {{}} OFFSET {{}}"
-        )
-        _, by_id = self._where(query, filters, by_id=True)
+        if within:  # one tier's matches: no join, each id tested against that column's set
+            _, joined = self._where(query, filters, within=within)
+            joined_sql = (
+                f"SELECT {COLUMNS} FROM {self.source}{joined.sql()}"
+                f" ORDER BY {order} LIMIT {{}} OFFSET {{}}"
+            )
+        else:
+            _, joined = self._where(query, filters)
+            joined_sql = (
+                f"SELECT {COLUMNS} FROM {self.source}"
+                f"{self.match(query)[0] if query else ''}{joined.sql()}"
+                f" ORDER BY {order} LIMIT {{}} OFFSET {{}}"
+            )
+        _, by_id = self._where(query, filters, by_id=True, within=within)
         # The index gives ids in order; only the page's rows are then read in full.
         indexed_sql = (
             f"SELECT {COLUMNS} FROM {self.source} WHERE e.id IN ("

@@ -1,16 +1,29 @@
-"""Tokens for Chinese search: CJK unigrams and bigrams, their pinyin, and ASCII words.
+"""Tokens for Chinese search: words, CJK unigrams and bigrams, their pinyin, and ASCII words.
 
 Documents and queries are tokenised by the same rules, so that each engine only needs a plain
 inverted index (FTS5 `unicode61`, PostgreSQL `simple` tsvector): both index every 1- and
 2-character word, which trigram indexes silently miss (STACK-NOTES).
+
+A query is read as words (issue 13): each CJK run is segmented with jieba over the registry's
+own dictionary (words.json: districts and their short forms, categories, course words,
+synonyms), and a query matches when each word matches (a word also matches its synonyms).
+Within a word, substrings still match (a 3+ character word is the phrase of its bigrams), so
+segmenting a query differently from a document never loses a match. Pinyin initials are
+indexed per whole word (篮球 → lq, 东丽区 → dlq) and per pair of adjacent words, never per
+bigram, so `lq` no longer matches 东丽区 or 杨柳青.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any
 
 from markupsafe import Markup, escape
 from pypinyin import Style, lazy_pinyin
@@ -51,6 +64,62 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+@cache
+def _opencc() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """Traditional characters to simplified (queries only: documents are written simplified)."""
+    if text.isascii():
+        return text
+    return str(_opencc().convert(text))
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """The registry's words (words.json): segmentation words, district short forms, synonyms."""
+
+    words: tuple[str, ...]
+    districts: dict[str, tuple[str, ...]]  # full name → short forms
+    synonyms: dict[str, tuple[str, ...]]
+
+
+@cache
+def dictionary() -> Dictionary:
+    """The dictionary shipped in this package."""
+    data = json.loads(resources.files(__package__).joinpath("words.json").read_text("utf-8"))
+    return Dictionary(
+        words=tuple(data["words"]),
+        districts={k: tuple(v) for k, v in data["districts"].items()},
+        synonyms={k: tuple(v) for k, v in data["synonyms"].items()},
+    )
+
+
+@cache
+def _segmenter() -> Any:
+    # A tokenizer of our own over our own words: jieba's 5 MB default dictionary (about
+    # 100 MB once loaded) is never read. Unknown runs are grouped by jieba's small HMM.
+    import jieba
+
+    words = dictionary().words
+    lines = "".join(f"{word} {100 * len(word)}\n" for word in words)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(io.BytesIO(lines.encode()))
+    tokenizer.initialized = True
+    return tokenizer
+
+
+@lru_cache(maxsize=65536)
+def words_of(run: str) -> tuple[str, ...]:
+    """A CJK run cut into words."""
+    if len(run) <= 1:
+        return (run,) if run else ()
+    return tuple(w for w in _segmenter().cut(run, HMM=True) if w)
+
+
 def segments(text: str) -> list[str]:
     """The CJK runs and ASCII words of a text, in order."""
     return _SEGMENT.findall(normalise(text))
@@ -80,17 +149,101 @@ def _run_tokens(run: str) -> Iterable[str]:
             pair = syllables[index : index + 2]
             if all(s.isascii() and s.isalpha() for s in pair):
                 yield pair[0] + pair[1]
-                yield pair[0][0] + pair[1][0]
+
+
+def _pinyin_of(word: str) -> tuple[str, ...] | None:
+    syllables = run_pinyin(word)
+    return syllables if all(s.isascii() and s.isalpha() for s in syllables) else None
+
+
+def word_pinyin(word: str) -> str | None:
+    """A CJK word's toneless pinyin, syllables joined (篮球 → lanqiu), or None."""
+    syllables = _pinyin_of(word)
+    return "".join(syllables) if syllables else None
+
+
+def query_pinyin(text: str) -> str:
+    """A query's words in pinyin (篮球 → lanqiu), for showing a suggestion."""
+    parts = []
+    for segment in segments(text):
+        parts.append(word_pinyin(segment) or segment if is_cjk(segment) else segment)
+    return " ".join(parts)
+
+
+def initials(word: str) -> str | None:
+    """A CJK word's pinyin initials (篮球 → lq), or None."""
+    syllables = _pinyin_of(word)
+    return "".join(s[0] for s in syllables) if syllables else None
+
+
+def _word_tokens(run: str) -> Iterable[str]:
+    # Each word, its whole pinyin and initials; the initials of each pair of adjacent words
+    # (篮球俱乐部 → lqjlb). Never initials of a bigram that straddles two words.
+    words = words_of(run)
+    for index, word in enumerate(words):
+        yield word
+        if len(word) > 1 and (syllables := _pinyin_of(word)):
+            yield "".join(syllables)
+            yield "".join(s[0] for s in syllables)
+        if index + 1 < len(words):
+            pair = initials(word + words[index + 1])
+            if pair:
+                yield pair
+
+
+def _district_tokens(district_name: str) -> Iterable[str]:
+    forms = (district_name, *dictionary().districts.get(district_name, ()))
+    for form in forms:
+        yield form
+        if syllables := _pinyin_of(form):
+            yield "".join(syllables)
+            yield "".join(s[0] for s in syllables)
+
+
+def _collect(seen: dict[str, None], texts: Iterable[str], partial: bool, whole: bool) -> None:
+    for text in texts:
+        for segment in segments(text):
+            if not is_cjk(segment):
+                seen.setdefault(segment, None)
+                continue
+            if partial:
+                for token in _run_tokens(segment):
+                    seen.setdefault(token, None)
+            if whole:
+                for token in _word_tokens(segment):
+                    seen.setdefault(token, None)
 
 
 def document_tokens(*texts: str) -> str:
     """The space-separated token string of a document (distinct tokens, first-seen order)."""
     seen: dict[str, None] = {}
-    for text in texts:
-        for segment in segments(text):
-            for token in _run_tokens(segment) if is_cjk(segment) else (segment,):
-                seen.setdefault(token, None)
+    _collect(seen, texts, partial=True, whole=True)
     return " ".join(seen)
+
+
+@dataclass(frozen=True)
+class EntryTokens:
+    """The three token columns of a whitelist entry, from broadest to narrowest."""
+
+    search: str  # everything: name, courses, outlines, description, district (all matches)
+    name: str  # name and course names, partial matches included (rank tier 1)
+    words: str  # whole words of the name and course names only (rank tier 0)
+
+
+def entry_tokens(
+    name: str, courses: list[str], outlines: list[str], description: str, district_name: str
+) -> EntryTokens:
+    """The token columns of one whitelist entry."""
+    words: dict[str, None] = {}
+    _collect(words, [name, *courses], partial=False, whole=True)
+    named = dict(words)
+    _collect(named, [name, *courses], partial=True, whole=False)
+    everything = dict(named)
+    _collect(everything, [*outlines, description], partial=True, whole=True)
+    # The district's name and short form (南开区, 南开): "南开" finds every listing there.
+    for token in _district_tokens(district_name):
+        everything.setdefault(token, None)
+    return EntryTokens(" ".join(everything), " ".join(named), " ".join(words))
 
 
 def split_syllables(word: str) -> list[str] | None:
@@ -111,9 +264,46 @@ def _pairs(items: list[str]) -> list[str]:
     return [items[i] + items[i + 1] for i in range(len(items) - 1)] or items[:1]
 
 
-def _cjk_clause(run: str) -> list[list[str]]:
-    # 1 character → the unigram; 2 → the bigram; 3+ → all overlapping bigrams (AND).
-    return [[run] if len(run) <= 2 else _pairs(list(run))]
+def _literal(word: str) -> list[list[str]]:
+    # 1 character → the unigram; 2 → the bigram; 3+ → all overlapping bigrams (AND), or the
+    # whole word as one token (only whole-word columns hold it).
+    if not is_cjk(word):
+        return [[word]]
+    if len(word) <= 2:
+        return [[word]]
+    return [_pairs(list(word)), [word]]
+
+
+def synonyms(word: str) -> list[str]:
+    """The words a query word also matches (舞蹈 → 中国舞, 街舞, …), nearest first."""
+    table = dictionary().synonyms
+    found: dict[str, None] = {}
+    for synonym in table.get(word, ()):
+        found.setdefault(synonym, None)
+        for further in table.get(synonym, ()):
+            found.setdefault(further, None)
+    found.pop(word, None)
+    return list(found)
+
+
+def _cjk_clause(word: str) -> list[list[str]]:
+    alternatives = _literal(word)
+    for synonym in synonyms(word):
+        for alternative in _literal(synonym):
+            if alternative not in alternatives:
+                alternatives.append(alternative)
+    return alternatives
+
+
+@cache
+def _pinyin_words() -> dict[str, str]:
+    # Dictionary words by their whole pinyin (wudao → 舞蹈): synonyms apply to pinyin too.
+    found: dict[str, str] = {}
+    for word in dictionary().words:
+        pinyin = word_pinyin(word)
+        if pinyin and len(word) > 1:
+            found.setdefault(pinyin, word)
+    return found
 
 
 def _ascii_clause(words: list[str]) -> list[list[str]]:
@@ -124,8 +314,10 @@ def _ascii_clause(words: list[str]) -> list[list[str]]:
     alternatives: list[list[str]] = [] if pinyin and len(words) > 1 else [list(words)]
     if pinyin:
         alternatives.append(_pairs(syllables))
-    if len(words) == 1 and letters.isalpha() and 3 <= len(letters) <= 8 and not pinyin:
-        alternatives.append(_pairs(list(letters)))  # initials of a longer word: lqjlb
+        if len(syllables) > 2:
+            alternatives.append([letters])  # the whole word's pinyin (julebu)
+        for synonym in synonyms(_pinyin_words().get(letters, "")):
+            alternatives.extend(_literal(synonym))
     unique: list[list[str]] = []
     for alternative in alternatives:
         if alternative not in unique:
@@ -133,21 +325,72 @@ def _ascii_clause(words: list[str]) -> list[list[str]]:
     return unique
 
 
-def parse_query(text: str) -> Query:
-    """A query's clauses; consecutive pinyin syllables typed apart (lan qiu) form one clause."""
-    clauses: Query = []
+def _distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+def suggest(word: str) -> str | None:
+    """The dictionary word whose pinyin is nearest a mistyped pinyin word (lanqu → 篮球)."""
+    if not (word.isascii() and word.isalpha()) or len(word) < 4:
+        return None
+    known = _pinyin_words()
+    if word in known:
+        return None
+    limit = 1 if len(word) <= 6 else 2
+    best: tuple[int, str] | None = None
+    for pinyin, chinese in known.items():
+        if abs(len(pinyin) - len(word)) > limit:
+            continue
+        distance = _distance(word, pinyin)
+        if distance <= limit and (best is None or distance < best[0]):
+            best = (distance, chinese)
+    return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a query as read, and the token alternatives that match it."""
+
+    text: str
+    clause: list[list[str]]
+
+
+def read_query(text: str) -> list[Word]:
+    """A query as words: traditional to simplified, CJK runs segmented, pinyin syllables
+    typed apart (lan qiu) joined into one word."""
+    words: list[Word] = []
     pending: list[str] = []
-    for segment in [*segments(text), ""]:
+    for segment in [*segments(simplified(text)), ""]:
         if segment and not is_cjk(segment) and segment in SYLLABLES:
             pending.append(segment)
             continue
         if pending:
-            clauses.append(_ascii_clause(pending))
+            words.append(Word("".join(pending), _ascii_clause(pending)))
             pending = []
         if not segment:
             continue
-        clauses.append(_cjk_clause(segment) if is_cjk(segment) else _ascii_clause([segment]))
-    return clauses
+        if is_cjk(segment):
+            words.extend(Word(w, _cjk_clause(w)) for w in words_of(segment))
+        else:
+            words.append(Word(segment, _ascii_clause([segment])))
+    # A word typed twice is one condition.
+    unique: dict[str, Word] = {}
+    for word in words:
+        unique.setdefault(word.text, word)
+    return list(unique.values())
+
+
+def parse_query(text: str) -> Query:
+    """A query's clauses, one per word (see read_query)."""
+    return [word.clause for word in read_query(text)]
 
 
 def name_sort_key(name: str) -> str:
@@ -188,8 +431,18 @@ class _Marker:
                 if syllables[i] in self.words and len(syllables[i]) > 1:
                     spans.append((match.start() + i, match.start() + i + 1))
                 pair = syllables[i : i + 2]
-                if len(pair) == 2 and ({"".join(pair), pair[0][:1] + pair[1][:1]} & self.words):
+                if len(pair) == 2 and "".join(pair) in self.words:
                     spans.append((match.start() + i, match.start() + i + 2))
+            # Whole words by their pinyin or initials, alone or with the next word, as
+            # documents index them (lq marks 篮球, never the 丽区 of 东丽区).
+            words, start = words_of(run), match.start()
+            for index, word in enumerate(words):
+                end = start + len(word)
+                if len(word) > 1 and ({word_pinyin(word), initials(word)} & self.words):
+                    spans.append((start, end))
+                if index + 1 < len(words) and initials(word + words[index + 1]) in self.words:
+                    spans.append((start, end + len(words[index + 1])))
+                start = end
         return spans
 
 

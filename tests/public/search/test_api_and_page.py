@@ -16,7 +16,12 @@ async def test_api_contract(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.get("/api/v1/whitelist", params={"q": "lq"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"total", "page", "page_size", "items", "facets"}
+    assert set(body) == {"total", "page", "page_size", "items", "facets"} | {
+        "words",
+        "missing",
+        "suggestion",
+    }  # issue 13 adds how the query was read
+    assert (body["words"], body["missing"], body["suggestion"]) == (["lq"], [], None)
     assert (body["total"], body["page"], body["page_size"]) == (1, 1, 20)
     item = body["items"][0]
     assert CONTRACT | {"valid_until", "district_name", "rectifying", "highlight"} <= set(item)

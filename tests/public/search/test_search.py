@@ -53,7 +53,9 @@ async def test_each_query_kind_finds_its_provider(db: object, query: str, key: s
     assert not {world[o] for o in others} & set(ids), (query, ids)
 
 
-@pytest.mark.parametrize("query", ["足球", "篮球书法", "zuqiu", "zq", "!!!"])
+# 篮球书法 is read as two words since issue 13; each matches another provider, so it is a
+# partial match now (tests/public/search/test_words.py), not a query that finds nothing.
+@pytest.mark.parametrize("query", ["足球", "zuqiu", "zq", "!!!"])
 async def test_no_false_matches(db: object, query: str) -> None:
     await build_world()
     result = await search(query)
@@ -127,7 +129,9 @@ async def test_suspended_provider_disappears_at_once_and_comes_back(db: object) 
 @pytest.mark.parametrize("state", [State.suspended, State.exited, State.in_public_notice])
 async def test_providers_off_the_whitelist_never_appear(db: object, state: State) -> None:
     await listing_in(state)
-    assert await search("篮球") == await search("足球")
+    basketball, football = await search("篮球"), await search("足球")
+    assert (basketball.total, basketball.items) == (football.total, football.items) == (0, [])
+    assert basketball.facets == football.facets
     assert await WhitelistEntry.count() == 0
 
 
