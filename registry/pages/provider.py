@@ -298,47 +298,35 @@ async def application_form(
             unsaved=True,
         )
     version = _int(posted.get("version"))
+
+    async def again(status: int, flash: str, problems: list[dict[str, Any]] | None = None) -> Any:
+        # The page once more with everything typed, and why it was not saved.
+        return await _application(
+            actor,
+            listing_id,
+            form=form,
+            status=status,
+            flash=flash,
+            flash_kind="error",
+            typed_answers=answers,
+            unsaved=True,
+            **({"problems": problems} if problems is not None else {}),
+        )
+
     try:
         if answers:
             # Saved with the form (the answers sit beside it on the page): one button keeps both.
             await save_answers(listing_id, actor, answers)
     except Refused as refused:
-        return await _application(
-            actor,
-            listing_id,
-            form=form,
-            status=422,
-            flash=refused.detail,
-            flash_kind="error",
-            problems=[e.as_dict() for e in refused.errors],
-            typed_answers=answers,
-            unsaved=True,
-        )
+        return await again(422, refused.detail, [e.as_dict() for e in refused.errors])
     try:
         await save_form(listing_id, actor, form, version, str(posted.get("form_hash") or ""))
     except Conflict as conflict:
-        message = f"{conflict.detail}。下面保留了您填写的内容；再次保存将覆盖他人的修改。"
-        return await _application(
-            actor,
-            listing_id,
-            form=form,
-            status=409,
-            flash=message,
-            flash_kind="error",
-            typed_answers=answers,
-            unsaved=True,
+        return await again(
+            409, f"{conflict.detail}。下面保留了您填写的内容；再次保存将覆盖他人的修改。"
         )
     except Refused as refused:
-        return await _application(
-            actor,
-            listing_id,
-            form=form,
-            status=422,
-            flash=refused.detail,
-            flash_kind="error",
-            typed_answers=answers,
-            unsaved=True,
-        )
+        return await again(422, refused.detail)
     if op == "check":
         result = await check_listing(await own_listing(listing_id, actor), actor)
         problems = [e.as_dict() for e in result.problems]
