@@ -138,6 +138,8 @@ COLUMN_LABELS: dict[str, str] = {
     "latest_grade": "最近评估等级",
     "name_sort": "拼音排序键",
     "search_tokens": "检索词",
+    "name_tokens": "名称与课程检索词",
+    "word_tokens": "整词检索词",
     "updated_at": "更新时间",
     "term": "学期",
     "grade_band": "年级段",
