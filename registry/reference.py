@@ -28,6 +28,20 @@ DISTRICTS: tuple[tuple[str, str, bool], ...] = (
     ("120119", "蓟州区", False),
 )
 
+
+def short_name(name: str) -> str:
+    """The district's everyday short form: 南开区 → 南开, 滨海新区 → 滨海.
+
+    People say it when they search (南开篮球), and the bureau's documents use it as the
+    issuing office's stem (南开教〔2026〕3号); every stem keeps two characters, since one would be
+    ambiguous (河东、河西、河北).
+    """
+    return name.removesuffix("新区").removesuffix("区")
+
+
+# code → short form
+DISTRICT_SHORT_NAMES: dict[str, str] = {code: short_name(name) for code, name, _ in DISTRICTS}
+
 CATEGORIES: tuple[tuple[str, str], ...] = (
     ("sports", "体育"),
     ("arts", "艺术"),

@@ -19,29 +19,9 @@ import asyncpg
 from piccolo.query.functions.aggregate import Max
 
 from registry.db import write_transaction
+from registry.reference import DISTRICT_SHORT_NAMES
 from registry.tables import IssuedNumber
 
-# The issuing office's short form (机关代字): the district's two-character stem and 教 (教育局).
-# One character is ambiguous (河东、河西、河北 all start with 河; 津南 is a district of its own),
-# so every district keeps both characters of its name.
-DISTRICT_STEMS = {
-    "120101": "和平",
-    "120102": "河东",
-    "120103": "河西",
-    "120104": "南开",
-    "120105": "河北",
-    "120106": "红桥",
-    "120110": "东丽",
-    "120111": "西青",
-    "120112": "津南",
-    "120113": "北辰",
-    "120114": "武清",
-    "120115": "宝坻",
-    "120116": "滨海",
-    "120117": "宁河",
-    "120118": "静海",
-    "120119": "蓟州",
-}
 # Enough for any burst of simultaneous issues in one district; each retry sees the winner's row.
 ATTEMPTS = 20
 
@@ -66,8 +46,9 @@ class Issued:
 
 
 def document_number(district_code: str, year: int, sequence: int) -> str:
-    """The number as printed: {stem}教〔{year}〕{sequence}号 (GB/T 9704-2012 7.2.4)."""
-    stem = DISTRICT_STEMS.get(district_code, district_code)
+    """The number as printed: {stem}教〔{year}〕{sequence}号 (GB/T 9704-2012 7.2.4), the stem
+    (机关代字) being the district's short name."""
+    stem = DISTRICT_SHORT_NAMES.get(district_code, district_code)
     return f"{stem}教〔{year}〕{sequence}号"
 
 

@@ -7,7 +7,8 @@ from datetime import date
 
 from registry.documents.evaluation_report import evaluation_report
 from registry.documents.notice import notice_document
-from registry.documents.numbering import DISTRICT_STEMS, document_number, issue_number
+from registry.documents.numbering import document_number, issue_number
+from registry.reference import DISTRICT_SHORT_NAMES as DISTRICT_STEMS
 from tests.cast import BINHAI, HEPING, listing_in
 from tests.documents.test_evaluation_report import good_inputs, open_cycle, store_result
 from workflows.states import State

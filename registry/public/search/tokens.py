@@ -28,6 +28,8 @@ from typing import Any
 from markupsafe import Markup, escape
 from pypinyin import Style, lazy_pinyin
 
+from registry.reference import DISTRICTS, short_name
+
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SEGMENT = re.compile(f"[{_CJK}]+|[a-z0-9]+")
 
@@ -83,7 +85,7 @@ class Dictionary:
     """The registry's words (words.json): segmentation words, district short forms, synonyms."""
 
     words: tuple[str, ...]
-    districts: dict[str, tuple[str, ...]]  # full name → short forms
+    districts: dict[str, tuple[str, ...]]  # full name → short forms (registry.reference)
     synonyms: dict[str, tuple[str, ...]]
 
 
@@ -93,7 +95,7 @@ def dictionary() -> Dictionary:
     data = json.loads(resources.files(__package__).joinpath("words.json").read_text("utf-8"))
     return Dictionary(
         words=tuple(data["words"]),
-        districts={k: tuple(v) for k, v in data["districts"].items()},
+        districts={name: (short_name(name),) for _, name, _ in DISTRICTS},
         synonyms={k: tuple(v) for k, v in data["synonyms"].items()},
     )
 
