@@ -56,6 +56,7 @@ from registry.pages.evaluation import results as evaluation_result_pages
 from registry.pages.evaluation import rubric as rubric_pages
 from registry.pages.evaluation import rubric_editor as rubric_editor_pages
 from registry.settings import Settings, get_settings
+from registry.sqlite_engine import PooledSQLiteEngine
 from registry.tables import District
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.security import add_security_headers, csrf_config, origin_guard
@@ -109,8 +110,8 @@ def openapi_config() -> OpenAPIConfig:
 
 
 async def open_database_pool() -> None:
-    """PostgreSQL: one connection pool per worker (SQLite opens a connection per query, and
-    waits seconds rather than half a minute for a lock while serving requests).
+    """One connection pool per worker (on SQLite, connections kept open between queries,
+    which wait seconds rather than half a minute for a lock while serving requests).
 
     A database that cannot be reached stops start-up with one line saying so.
     """
@@ -131,6 +132,8 @@ async def open_database_pool() -> None:
 async def close_database_pool() -> None:
     """Release the pool on shutdown."""
     engine = District._meta.db
+    if isinstance(engine, PooledSQLiteEngine):
+        await engine.close_connection_pool()
     # No pool when start-up failed: nothing to close (and no warning saying so).
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()

@@ -15,6 +15,8 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
+from registry.sqlite_engine import PooledSQLiteEngine
+
 # How long SQLite waits for another writer's lock before "database is locked". Commands (an
 # import, closing a cycle) may wait long; a web request should answer within seconds (a 503
 # asking to retry) rather than hold the browser for half a minute.
@@ -49,7 +51,7 @@ def make_engine(url: str) -> Engine:
         path = sqlite_path(url)
         prepare_sqlite_file(path)
         # `timeout` is SQLite's busy timeout: writers wait for the lock instead of failing.
-        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+        return PooledSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
     raise ValueError(
         f"REGISTRY_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}"
     )

@@ -143,5 +143,6 @@ async def db(template_url: str) -> AsyncIterator[Engine]:
         engine = make_engine(f"sqlite:///{path}")
         bind(engine)
         yield engine
+        await engine.close_connection_pool()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)

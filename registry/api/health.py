@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -44,6 +45,7 @@ class HealthOut(msgspec.Struct):
     failing: list[str]
 
 
+@cache  # reading the installed metadata parses files: once per process, not per probe
 def _package_version() -> str:
     try:
         return version("tj-whitelist-registry")

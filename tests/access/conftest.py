@@ -39,6 +39,7 @@ async def _world_database(template_url: str) -> AsyncIterator[tuple[Engine, Worl
             bind(engine)
             yield engine, await build_world()
         finally:
+            await engine.close_connection_pool()  # type: ignore[attr-defined]
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
 
