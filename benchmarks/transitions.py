@@ -49,7 +49,7 @@ async def _drive(listing_id: int, actors: dict[str, Actor], latencies: list[floa
 
 
 async def _staff(username: str, role: Role) -> Actor:
-    user_id = await create_user(username, "bench-pass", role, Scope(district_code="120101"))
+    user_id = await create_user(username, "Bench-pass-2026", role, Scope(district_code="120101"))
     found = await actor_for(user_id)
     assert found is not None
     return found

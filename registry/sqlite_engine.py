@@ -81,6 +81,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         await connection
         connection.row_factory = dict_factory
         await connection.execute_fetchall("PRAGMA foreign_keys = 1")
+        await connection.execute_fetchall("PRAGMA synchronous = NORMAL")
         return connection
 
     async def release(self, connection: aiosqlite.Connection) -> None:

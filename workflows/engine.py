@@ -17,7 +17,7 @@ from workflows.actors import Actor, Grant
 from workflows.context import Context, Refusal
 from workflows.errors import Conflict, Forbidden, NotFound, Refused, TransitionError
 from workflows.policy import calendar_for, effective_policy
-from workflows.states import LIVE_STATES, Role, State
+from workflows.states import LIVE_STATES, PUBLIC_STATES, Role, State
 from workflows.timesource import local_today
 from workflows.transitions import TRANSITIONS, Transition
 
@@ -269,7 +269,10 @@ async def fire(
             await storage.snapshot_form(
                 listing_id, new_version, listing["form"], updates.get("form_schema", ""), now
             )
-        await storage.refresh_projection(listing_id)
+        if state in PUBLIC_STATES or transition.target in PUBLIC_STATES:
+            # Only public listings have a whitelist row: between two other states there is
+            # none to change (most transitions of a review).
+            await storage.refresh_projection(listing_id)
     return Outcome(listing_id, transition.name, state, transition.target, new_version, event_id)
 
 
