@@ -62,24 +62,26 @@ def worker_holder() -> str:
 
 # A Redis client belongs to the event loop it connected in: one per loop (a worker has one;
 # tests run each in its own).
-_redis_stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, SharedStore]] = (
-    weakref.WeakKeyDictionary()
-)
+_redis_stores: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, tuple[tuple[str, str], SharedStore]
+] = weakref.WeakKeyDictionary()
 
 
 def shared_store(settings: Settings | None = None) -> SharedStore:
     """The store of this deployment: Redis when REGISTRY_REDIS_URL is set, else the database."""
-    url = (settings or get_settings()).redis_url
+    settings = settings or get_settings()
+    url = settings.redis_url
     if url is None:
         from registry.shared.database_backend import DatabaseStore
 
         return DatabaseStore()
     loop = asyncio.get_running_loop()
+    where = (url, settings.redis_prefix)
     cached = _redis_stores.get(loop)
-    if cached is not None and cached[0] == url:
+    if cached is not None and cached[0] == where:
         return cached[1]
     from registry.shared.redis_backend import RedisStore
 
-    store = RedisStore.from_url(url)
-    _redis_stores[loop] = (url, store)
+    store = RedisStore.from_url(url, settings.redis_prefix)
+    _redis_stores[loop] = (where, store)
     return store
