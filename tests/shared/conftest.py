@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 import redis.asyncio as aioredis
@@ -77,9 +78,9 @@ async def another_worker(store: SharedStore) -> SharedStore:
     return DatabaseStore()
 
 
-@pytest.fixture
-async def redis_configured(db: Engine, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    """The application configured with REGISTRY_REDIS_URL (a per-test prefix); the prefix."""
+@asynccontextmanager
+async def configured_redis(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    """The application configured with REGISTRY_REDIS_URL under a fresh prefix (yielded)."""
     redis_wanted()
     prefix = unique_prefix()
     cleaner = await reachable_redis(prefix)
@@ -93,3 +94,22 @@ async def redis_configured(db: Engine, monkeypatch: pytest.MonkeyPatch) -> Async
         get_settings.cache_clear()
         await remove_keys(cleaner)
         await cleaner.close()
+
+
+@pytest.fixture
+async def redis_configured(db: Engine, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    """The application's shared store is Redis for this test; the key prefix."""
+    async with configured_redis(monkeypatch) as prefix:
+        yield prefix
+
+
+@pytest.fixture(params=["database", "redis"])
+async def configured_backend(
+    request: pytest.FixtureRequest, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    """The application's shared store is the database, then Redis; the backend's name."""
+    if request.param == "database":
+        yield "database"
+        return
+    async with configured_redis(monkeypatch):
+        yield "redis"
