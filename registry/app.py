@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from litestar import Litestar, asgi
@@ -56,10 +58,12 @@ from registry.pages.evaluation import results as evaluation_result_pages
 from registry.pages.evaluation import rubric as rubric_pages
 from registry.pages.evaluation import rubric_editor as rubric_editor_pages
 from registry.settings import Settings, get_settings
+from registry.shared import shared_store, worker_holder
 from registry.sqlite_engine import PooledSQLiteEngine
 from registry.tables import District
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.security import add_security_headers, csrf_config, origin_guard
+from workflows import timesource
 from workflows.audit import anchor_daily
 from workflows.clock import tick
 
@@ -139,20 +143,48 @@ async def close_database_pool() -> None:
         await engine.close_connection_pool()
 
 
-async def run_clock(interval_seconds: int) -> None:
-    """Tick the clock forever; several workers may do so at once (ticks are idempotent)."""
+CLOCK_LEASE = "clock"
+# The lease outlives a few missed ticks, so a slow tick does not hand the clock over, while a
+# worker that died is replaced within that many intervals.
+CLOCK_LEASE_INTERVALS = 3
+
+
+async def clock_turn(holder: str, interval_seconds: int) -> bool:
+    """Take or renew the clock's lease and, if this worker holds it, tick; True if it ticked.
+
+    Every worker calls this each interval, but only the lease's holder ticks: one clock for
+    the whole deployment, and another worker takes over when the holder stops renewing.
+    """
     log = logging.getLogger("registry.clock")
-    while True:
-        try:
-            fired = await tick()
-            if fired:
-                log.info("clock applied %s", dict(fired))
-            # Once a day the chain's head goes to the anchor file (a no-op the rest of the day).
-            if await anchor_daily():
-                log.info("audit chain head anchored")
-        except Exception:  # the next tick retries; a bad tick must not stop the clock
-            log.exception("clock tick failed")
-        await asyncio.sleep(interval_seconds)
+    ttl = timedelta(seconds=interval_seconds * CLOCK_LEASE_INTERVALS)
+    if not await shared_store().acquire(CLOCK_LEASE, holder, ttl, timesource.now()):
+        return False
+    log.info("clock tick by %s", holder)
+    fired = await tick()
+    if fired:
+        log.info("clock applied %s", dict(fired))
+    # Once a day the chain's head goes to the anchor file (a no-op the rest of the day).
+    if await anchor_daily():
+        log.info("audit chain head anchored")
+    return True
+
+
+async def run_clock(interval_seconds: int, holder: str | None = None) -> None:
+    """Tick the clock forever in whichever worker holds its lease (ticks stay idempotent, so a
+    handover mid-tick does no harm); the lease is given up when the loop is stopped."""
+    log = logging.getLogger("registry.clock")
+    holder = holder or worker_holder()
+    try:
+        while True:
+            try:
+                await clock_turn(holder, interval_seconds)
+            except Exception:  # the next turn retries; a bad tick must not stop the clock
+                log.exception("clock tick failed")
+            await asyncio.sleep(interval_seconds)
+    finally:
+        # A worker shutting down lets another take the clock now rather than at expiry.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(shared_store().release(CLOCK_LEASE, holder))
 
 
 def clock_lifespan(settings: Settings) -> Any:
@@ -170,6 +202,9 @@ def clock_lifespan(settings: Settings) -> Any:
         finally:
             if task is not None:
                 task.cancel()
+                # Wait for the lease's release before the database pool closes.
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     return lifespan
 

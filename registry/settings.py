@@ -31,6 +31,10 @@ class Settings:
     upload_quota_bytes: int = 500 * 1024 * 1024
     min_free_disk_mb: int = 200
     signups_per_address_hour: int = 5
+    # Set: workers share counters, leases and generations in Redis; unset: in the database.
+    redis_url: str | None = None
+    # Every key the registry writes to Redis starts with this (several deployments, one Redis).
+    redis_prefix: str = "registry:"
 
     @property
     def engine(self) -> str:
@@ -94,6 +98,8 @@ def load_settings() -> Settings:
         # 0 turns the health check's disk test off (a volume watched by other means).
         min_free_disk_mb=_int("REGISTRY_MIN_FREE_DISK_MB", 200, minimum=0),
         signups_per_address_hour=_int("REGISTRY_SIGNUPS_PER_ADDRESS_HOUR", 5),
+        redis_url=os.environ.get("REGISTRY_REDIS_URL", "").strip() or None,
+        redis_prefix=os.environ.get("REGISTRY_REDIS_PREFIX", "registry:"),
         allowed_hosts=tuple(
             h.strip() for h in os.environ.get("REGISTRY_ALLOWED_HOSTS", "").split(",") if h.strip()
         ),

@@ -7,6 +7,7 @@ from enum import Enum, StrEnum
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
     JSON,
+    BigInt,
     Boolean,
     Date,
     ForeignKey,
@@ -533,6 +534,28 @@ class LoginFailure(Table):
     failed_at = Timestamptz(index=True)
 
 
+class SharedLease(Table):
+    """A lease one worker holds at a time (the clock's): who holds it, and until when.
+
+    Without Redis this is the store workers share (registry/shared/database_backend.py).
+    `expires_ms` is epoch milliseconds, so one comparison reads the same on SQLite and
+    PostgreSQL.
+    """
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=64, unique=True)
+    holder = Varchar(length=160)
+    expires_ms = BigInt()
+
+
+class SharedGeneration(Table):
+    """A counter per name that workers read to learn a shared thing changed (cache epochs)."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=64, unique=True)
+    value = BigInt(default=0)
+
+
 class IssuedNumber(Table):
     """The register of outgoing documents' numbers (发文登记): one row per numbered document.
 
@@ -581,5 +604,7 @@ TABLES: tuple[type[Table], ...] = (
     Hearing,
     UserSession,
     LoginFailure,
+    SharedLease,
+    SharedGeneration,
     IssuedNumber,
 )

@@ -1,7 +1,8 @@
 """Signing in: password check, failure limits with lockout, and the audit of every attempt.
 
-Failures are counted per account and per client address in the database, so the limits hold
-across workers and restarts. An account locks after `login_failures_per_account` failures in
+Failures are counted per account and per client address in the shared store (the database, or
+Redis when REGISTRY_REDIS_URL is set: registry/shared), so the limits hold across workers and
+restarts. An account locks after `login_failures_per_account` failures in
 `login_lockout_minutes` (default 5 in 15 minutes) and unlocks that long after the last one; an
 address gets a higher limit, since a school or a bureau sits behind one address. While locked,
 even the right password is refused, so guessing cannot go on in the background.
@@ -18,7 +19,8 @@ from piccolo.apps.user.tables import BaseUser
 
 from registry.db import write_transaction
 from registry.settings import get_settings
-from registry.tables import LoginFailure
+from registry.shared import shared_store
+from registry.tables import AuditEvent
 from workflows import audit, timesource
 
 ROLE = "auth"
@@ -50,12 +52,10 @@ def _window() -> timedelta:
 
 async def locked_until(key: str, limit: int, now: datetime) -> datetime | None:
     """When the key's lock ends, if `limit` failures fell within the window before `now`."""
-    recent = await LoginFailure.select(LoginFailure.failed_at).where(
-        (LoginFailure.key == key) & (LoginFailure.failed_at > now - _window())
-    )
+    recent = await shared_store().events_since(key, now - _window())
     if len(recent) < limit:
         return None
-    until: datetime = max(r["failed_at"] for r in recent) + _window()
+    until = max(recent) + _window()
     return until if until > now else None
 
 
@@ -77,7 +77,7 @@ async def _user_id(username: str) -> int | None:
 async def _audit(action: str, username: str, user_id: int | None, **payload: object) -> None:
     # Unknown names are not echoed into the record: people type passwords into that field.
     name = username if user_id is not None else ""
-    async with write_transaction(LoginFailure._meta.db):
+    async with write_transaction(AuditEvent._meta.db):
         await audit.append(
             action=action, role=ROLE, actor_id=user_id, actor_name=name, payload=payload
         )
@@ -99,12 +99,11 @@ async def sign_in(username: str, password: str, address: str, now: datetime | No
             raise _locked(until, now)
     user_id = await BaseUser.login(username=username, password=password) if username else None
     if user_id is not None:
-        async with write_transaction(LoginFailure._meta.db):
-            await LoginFailure.delete().where(LoginFailure.key == account_key(username))
+        await shared_store().forget_events(account_key(username))
         await _audit("auth.login", username, int(user_id))
         return int(user_id)
-    async with write_transaction(LoginFailure._meta.db):
-        await LoginFailure.insert(*[LoginFailure(key=key, failed_at=now) for key in keys])
+    for key in keys:
+        await shared_store().record_event(key, now, keep=_window())
     known = await _user_id(username)
     await _audit("auth.login_failed", username, known)
     for key, limit in keys.items():

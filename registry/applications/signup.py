@@ -2,7 +2,7 @@
 
 Every problem of a sign-up is reported at once, each naming its field, so a form can show
 them all next to what was typed. Sign-ups from one client address are limited per hour
-(`RateLimited`, 429), counted in the database like failed logins so the limit holds across
+(`RateLimited`, 429), counted in the shared store like failed logins so the limit holds across
 workers and restarts.
 """
 
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import msgspec
 from piccolo.apps.user.tables import BaseUser
-from piccolo.engine.postgres import PostgresEngine
 
 from registry.access.accounts import AccountError, Scope, create_user
 from registry.access.logins import address_key
@@ -23,7 +22,8 @@ from registry.access.personal_data import RESIDENT_ID, lookup_hashes, organisati
 from registry.db import write_transaction
 from registry.oversight.complaints import RateLimited
 from registry.settings import get_settings
-from registry.tables import LoginFailure, Organisation, ProviderKind
+from registry.shared import shared_store
+from registry.tables import Organisation, ProviderKind
 from schemas import APPLICATION, load_schema
 from workflows import audit, timesource
 from workflows.actors import Actor
@@ -42,8 +42,6 @@ _DEFS = load_schema(APPLICATION)["$defs"]
 PHONE_RE = re.compile(_DEFS["phone"]["pattern"])
 EMAIL_RE = re.compile(_DEFS["email"]["pattern"])
 SIGNUP_WINDOW = timedelta(hours=1)
-# Serialises one address's count-then-insert on PostgreSQL (complaints use 7_426_003).
-_RATE_LOCK_NAMESPACE = 7_426_004
 
 
 class SignupIn(msgspec.Struct):
@@ -177,18 +175,13 @@ def signup_key(address: str) -> str:
 
 async def _check_rate(address: str, now: datetime) -> None:
     """RateLimited if the address signed up the hourly limit already; else count this one."""
-    key = signup_key(address)
-    if isinstance(LoginFailure._meta.db, PostgresEngine):
-        await LoginFailure.raw(
-            "SELECT pg_advisory_xact_lock({}, {})", _RATE_LOCK_NAMESPACE, int(key[-7:], 16)
-        )
-    # The login-failure table is the one keyed counter of events per hashed address; a
-    # sign-up is kept there under its own key prefix rather than in a third mechanism.
-    rows = await LoginFailure.select(LoginFailure.failed_at).where(
-        (LoginFailure.key == key) & (LoginFailure.failed_at > now - SIGNUP_WINDOW)
-    )
-    times = sorted(r["failed_at"].astimezone(UTC) for r in rows)
     limit = get_settings().signups_per_address_hour
+    # The shared store's keyed events (the login-failure table without Redis) count sign-ups
+    # under their own key prefix; it counts and records in one step, so two workers cannot
+    # both take an address's last place.
+    times = await shared_store().record_event_within_limit(
+        signup_key(address), now, since=now - SIGNUP_WINDOW, limit=limit, keep=SIGNUP_WINDOW
+    )
     if len(times) >= limit:
         # Once the oldest counted one leaves the hour, there is room for one more.
         wait = max(1, math.ceil((times[len(times) - limit] + SIGNUP_WINDOW - now).total_seconds()))
@@ -197,7 +190,6 @@ async def _check_rate(address: str, now: datetime) -> None:
             f"请约{math.ceil(wait / 60)}分钟后再试",
             wait,
         )
-    await LoginFailure.insert(LoginFailure(key=key, failed_at=now))
 
 
 async def register(data: SignupIn, address: str | None = None) -> SignedUp:
