@@ -37,6 +37,7 @@ from registry.backup import (
     Summary,
 )
 from registry.backup_db import BackupError, Facts
+from registry.public.search import generation
 from registry.settings import get_settings
 from workflows import audit, timesource
 from workflows.storage import anchor_path
@@ -247,7 +248,8 @@ async def restore_backup(archive: Path, *, force: bool = False) -> Summary:
             backup_db.restore_sqlite(dump, url)
         _put_documents(staged)
         _put_files(staged, force=force)
-    facts, problems = await _check_restored(manifest, engine, url)
+    facts, problems = await _check_restored(manifest, engine, url)  # migrates an old archive
+    await generation.restored()
     return Summary(
         archive.resolve(), engine, facts.counts, len(facts.document_hashes),
         archive.stat().st_size, tuple(problems), "documents checked",

@@ -9,13 +9,17 @@ statement, and SQLite refuses an expression tree past depth 1000.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import astuple
 from datetime import date, datetime
 from typing import Any
 
 import msgspec
 
-from registry.public.search import Filters, Result, Sort, search
+from registry.public.search import Filters, Result, Sort, generation, search
+from registry.public.search.cache import AnswerCache
 from registry.public.search.tokens import Query, highlight, parse_query
+from registry.tables import WhitelistEntry
 from workflows.checks import GRADE_BANDS
 from workflows.context import Refusal
 from workflows.engine import Refused
@@ -124,10 +128,37 @@ def to_item(row: dict[str, Any], query: Query) -> WhitelistItem:
     )
 
 
+_answers: AnswerCache[tuple[Result, list[WhitelistItem]]] = AnswerCache()
+
+
+def _key(q: str, filters: Filters, sort: Sort, page: int, page_size: int) -> Hashable:
+    values = tuple(tuple(v) if isinstance(v, list) else v for v in astuple(filters))
+    return (q, values, sort, page, page_size)
+
+
 async def run_search(
     q: str, filters: Filters, sort: Sort, page: int, page_size: int
 ) -> tuple[Result, list[WhitelistItem]]:
-    """The search and its items, shared by the API and the page."""
+    """The search and its items, shared by the API and the page (callers must not change
+    them: the same answer serves identical requests until the whitelist changes)."""
+    if WhitelistEntry._meta.db.transaction_exists():  # it may see its own uncommitted writes
+        return await _run_search(q, filters, sort, page, page_size)
+    # Read before searching: an answer is kept under a generation no newer than the data it
+    # was computed from, so a change committed meanwhile can only make it miss, never stale.
+    seen = await generation.current()
+    if seen is None:
+        return await _run_search(q, filters, sort, page, page_size)
+    key = _key(q, filters, sort, page, page_size)
+    answer = _answers.get(seen, key)
+    if answer is None:
+        answer = await _run_search(q, filters, sort, page, page_size)
+        _answers.put(seen, key, answer)
+    return answer
+
+
+async def _run_search(
+    q: str, filters: Filters, sort: Sort, page: int, page_size: int
+) -> tuple[Result, list[WhitelistItem]]:
     result = await search(q, filters, sort, page, page_size)
     query = parse_query(q)
     return result, [to_item(row, query) for row in result.items]
