@@ -22,12 +22,15 @@ word's pinyin is offered as a correction.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import replace
 from datetime import date, datetime
 from itertools import combinations
 from math import comb
 from typing import Any
 
-from registry.public.search import Filters, Result, Sort, facet_counts
+from registry.public.search import Filters, Result, Sort, facet_counts, generation
+from registry.public.search.cache import AnswerCache
 from registry.public.search.tokens import Query, Word, read_query, suggest
 from registry.reference import CATEGORIES
 from registry.tables import WhitelistEntry
@@ -109,11 +112,16 @@ def facets_from_groups(
     }
 
 
+# Facet groups per query, each a few hundred small rows at most.
+_groups: AnswerCache[list[dict[str, Any]]] = AnswerCache(size=1024)
+
+
 class SearchBackend:
     """Filters, sorting, paging and facets; subclasses supply the full-text part."""
 
     source = "whitelist_entry e"
     name_order = "e.name_sort"
+    _generation: Hashable | None = None
 
     def match(self, query: Query) -> tuple[str, str, list[Any]]:
         """What to join, the matching condition and its parameters."""
@@ -205,6 +213,9 @@ class SearchBackend:
     async def _search(
         self, text: str, filters: Filters, sort: Sort, page: int, page_size: int
     ) -> Result:
+        # Read in the search's own snapshot: groups kept under it were counted from that data.
+        rows = await self._raw(generation.CURRENT, [])
+        self._generation = (generation.database_identity(), rows[0]["value"]) if rows else None
         words = read_query(text)
         result = await self._search_words(words, filters, sort, page, page_size)
         if result.total or not words:
@@ -267,17 +278,7 @@ class SearchBackend:
         self, words: list[Word], filters: Filters, sort: Sort, page: int, page_size: int
     ) -> Result:
         query = [w.clause for w in words]
-        source, where = self._where(query, filters, facets=False)
-        if query or where.parts:
-            groups = await self._raw(
-                f"SELECT e.district_code AS code, e.categories AS categories, count(*) AS n"
-                f" FROM {source}{where.sql()} GROUP BY e.district_code, e.categories",
-                where.params,
-            )
-        else:
-            # The whole list: its groups are kept by triggers, no pass over every entry.
-            groups = await self._raw(facet_counts.GROUPS, [])
-        total, facets = facets_from_groups(groups, filters)
+        total, facets = facets_from_groups(await self._groups(query, filters), filters)
         offset = (page - 1) * page_size
         rows: list[dict[str, Any]] = []
         if offset < total:  # past the last page nothing is read
@@ -288,6 +289,30 @@ class SearchBackend:
             facets=facets,
             words=[w.text for w in words],
         )
+
+    async def _groups(self, query: Query, filters: Filters) -> list[dict[str, Any]]:
+        """(district, categories, n) of the matches, every filter but those two applied.
+
+        The costly part of a search (a pass over every match), and the same for every page,
+        sort, district and category of one query: kept per worker until the whitelist changes.
+        """
+        source, where = self._where(query, filters, facets=False)
+        if not (query or where.parts):
+            # The whole list: its groups are kept by triggers, no pass over every entry.
+            return await self._raw(facet_counts.GROUPS, [])
+        key = (repr(query), replace(filters, districts=[], categories=[]).__repr__())
+        if self._generation is not None:
+            kept = _groups.get(self._generation, key)
+            if kept is not None:
+                return kept
+        groups = await self._raw(
+            f"SELECT e.district_code AS code, e.categories AS categories, count(*) AS n"
+            f" FROM {source}{where.sql()} GROUP BY e.district_code, e.categories",
+            where.params,
+        )
+        if self._generation is not None:
+            _groups.put(self._generation, key, groups)
+        return groups
 
     async def _page(
         self, query: Query, filters: Filters, sort: Sort, limit: int, offset: int, total: int

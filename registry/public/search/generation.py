@@ -15,6 +15,8 @@ from workflows import timesource
 
 NAME = "whitelist"
 _BUMP = "UPDATE shared_generation SET value = value + 1 WHERE name = 'whitelist'"
+# For a statement inside a search's own snapshot.
+CURRENT = "SELECT value FROM shared_generation WHERE name = 'whitelist'"
 _SEED = (
     "INSERT INTO shared_generation (name, value) VALUES ('whitelist', 0)"
     " ON CONFLICT (name) DO NOTHING"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from registry.public.search import Filters, Sort, generation
+from registry.public.search import Filters, Sort, generation, search
 from registry.public.search import service as search_service
 from registry.public.search.cache import AnswerCache
 from registry.public.search.service import run_search
@@ -93,3 +93,18 @@ async def test_a_restore_moves_past_any_generation_before(db: object) -> None:
     after = await generation.current()
     assert before is not None and after is not None
     assert after[1] > before[1] + 1_000_000  # a count the replaced database cannot have reached
+
+
+async def test_facet_counts_kept_for_a_query_follow_a_suspension(db: object) -> None:
+    listing_id = await listing_in(State.listed)
+    before = await search("篮球", Filters(), Sort.relevance, 1, 20)
+    assert (await search("篮球", Filters(), Sort.name, 2, 20)).total == before.total  # kept
+    reviewer = await actor("reviewer")
+    _, version = await state_of(listing_id)
+    await engine.fire(
+        listing_id, "suspend", reviewer, version=version, reason="安全事故调查",
+        now=T0 + timedelta(days=40),
+    )  # fmt: skip
+    after = await search("篮球", Filters(), Sort.name, 2, 20)
+    assert after.total == before.total - 1
+    assert sum(after.facets["district"].values()) == sum(before.facets["district"].values()) - 1
