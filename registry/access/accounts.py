@@ -9,7 +9,7 @@ from piccolo.apps.user.tables import BaseUser
 from registry.access.passwords import password_problems
 from registry.access.people import profile_problems, set_profile
 from registry.db import write_transaction
-from registry.tables import District, Membership, Organisation, School, UserProfile
+from registry.tables import District, Membership, Organisation, School
 from workflows.actors import Actor, Grant
 from workflows.states import Role
 
@@ -124,24 +124,23 @@ async def create_user(
     return int(user.id)
 
 
+# Every signed-in request resolves its actor: one statement for the user, the name and every
+# membership (a user without memberships still comes back, as one row of NULLs).
+_ACTOR_SQL = (
+    "SELECT u.id, u.username, p.name, m.role, m.organisation, m.district, m.school,"
+    " s.district AS school_district FROM piccolo_user u"
+    ' LEFT JOIN user_profile p ON p."user" = u.id'
+    ' LEFT JOIN membership m ON m."user" = u.id'
+    " LEFT JOIN school s ON s.id = m.school"
+    " WHERE u.id = {} AND u.active = {} ORDER BY m.id"
+)
+
+
 async def actor_for(user_id: int) -> Actor | None:
     """The Actor of an active user, with one Grant per membership."""
-    user = (
-        await BaseUser.select(BaseUser.id, BaseUser.username)
-        .where(
-            (BaseUser.id == user_id) & (BaseUser.active == True)  # noqa: E712
-        )
-        .first()
-    )
-    if user is None:
+    rows = await BaseUser.raw(_ACTOR_SQL, user_id, True)
+    if not rows:
         return None
-    rows = await Membership.select(
-        Membership.role,
-        Membership.organisation,
-        Membership.district,
-        Membership.school,
-        Membership.school.district.as_alias("school_district"),
-    ).where(Membership.user == user_id)
     grants = tuple(
         Grant(
             role=Role(r["role"]),
@@ -151,10 +150,12 @@ async def actor_for(user_id: int) -> Actor | None:
             school_district_id=r["school_district"],
         )
         for r in rows
+        if r["role"] is not None
     )
-    profile = await UserProfile.select(UserProfile.name).where(UserProfile.user == user_id).first()
-    name = profile["name"] if profile else ""
-    return Actor(user_id=user["id"], username=user["username"], grants=grants, name=name)
+    first = rows[0]
+    return Actor(
+        user_id=first["id"], username=first["username"], grants=grants, name=first["name"] or ""
+    )
 
 
 async def may_use_admin(user_id: int) -> bool:
