@@ -80,6 +80,7 @@ MIXED_CONNECTIONS = {
 }
 SUSPEND_REASON = "基准测试：暂停核查"
 REINSTATE_REASON = "基准测试：核查完毕恢复"
+WRITES = ("save draft", "upload", "transition", "engagement")
 
 
 # --- the database ------------------------------------------------------------------------------
@@ -172,11 +173,23 @@ class Server:
             self.process.wait()
 
 
+def free_port() -> int:
+    """A port nothing listens on (other servers may run on this machine)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def launch(command: Sequence[str], port: int, log: Path, env: dict[str, str]) -> Server:
     """search.py's start(), with the output kept in `log` (exec: the pid is the server's)."""
     line = " ".join(quote_shell(part) for part in command)
     os.environ.update(env)
     process = bench.start(["sh", "-c", f"exec {line} >>{quote_shell(str(log))} 2>&1"], port)
+    time.sleep(0.5)
+    if process.poll() is not None:  # the answer came from another server on that port
+        raise SystemExit(f"{command[0]} on port {port} exited: see {log}")
     return Server(process, port, log)
 
 
@@ -187,16 +200,18 @@ def quote_shell(text: str) -> str:
     return shlex.quote(text)
 
 
-def serve_registry(workers: int, port: int, folder: Path) -> Server:
-    """`registry serve --workers N` on `port`."""
+def serve_registry(workers: int, folder: Path, name: str) -> Server:
+    """`registry serve --workers N` on a free port, its output in folder/name.log."""
+    port = free_port()
     command = [sys.executable, "-m", "registry", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
     env = {"REGISTRY_CLOCK_INTERVAL": "0", "REGISTRY_UPLOAD_QUOTA_FILES": "100000000"}
-    return launch(command, port, folder / f"serve-{workers}w.log", env)
+    return launch(command, port, folder / f"{name}.log", env)
 
 
-def serve_bare(port: int, folder: Path, body: bytes) -> Server:
-    """search.py's bare Litestar endpoint answering `body`."""
+def serve_bare(folder: Path, body: bytes) -> Server:
+    """search.py's bare Litestar endpoint answering `body`, on a free port."""
+    port = free_port()
     body_file = folder / "fixed.json"
     body_file.write_bytes(body)
     command = [sys.executable, bench.__file__, "--serve-bare", str(port), str(body_file)]
@@ -222,7 +237,11 @@ def worker_pss(server: Server) -> list[tuple[int, float]]:
     pids = sorted(children) or [parent]
     result = []
     for pid in pids:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:  # a worker that died (a zombie until its parent waits for it)
+            result.append((pid, float("nan")))
+            continue
         kb = int(re.search(r"^Pss:\s+(\d+) kB", text, re.M).group(1))  # type: ignore[union-attr]
         result.append((pid, kb / 1024))
     return result
@@ -331,7 +350,7 @@ async def prepare(base: str) -> Fixtures:
         "term": "2026-2027学年第一学期",
         "grade_band": "upper_primary",
         "students": 30,
-        "weekly_schedule": [{"weekday": 2, "start": "16:30", "end": "18:00"}],
+        "weekly_schedule": [{"weekday": 2, "start": "16:30", "end": "18:30"}],
         "fee_per_student_month": 100,
     }
     pool = [(r["id"], r["version"], "suspend") for r in listed[1:]]
@@ -385,6 +404,7 @@ class Result:
     socket: int
     acked: int | None = None
     refused: str = ""
+    samples: list[str] = field(default_factory=list)
     raw: str = ""
 
     @property
@@ -411,7 +431,7 @@ def parse(label: str, output: str) -> Result:
     )
     acked = re.search(r"^ACKED (\d+)", output, re.M)
     refused = re.search(r"^REFUSED ?(.*)$", output, re.M)
-    if rps is None or requests is None:
+    if rps is None or requests is None or re.search(r"\.lua:\d+:", output):
         raise SystemExit(f"wrk for {label} printed no figures:\n{output}")
     return Result(
         label=label,
@@ -423,13 +443,15 @@ def parse(label: str, output: str) -> Result:
         socket=sum(int(n) for n in sockets.groups()) if sockets else 0,
         acked=int(acked.group(1)) if acked else None,
         refused=refused.group(1).strip() if refused else "",
+        samples=sorted(set(re.findall(r"^SAMPLE (.*)$", output, re.M))),
         raw=output,
     )
 
 
 def lua_string(text: str) -> str:
     """A Lua string literal (the text is ASCII: JSON with \\u escapes, paths with %-escapes)."""
-    return "[==[" + text + "]==]"
+    assert text.isascii(), text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def lua_headers(headers: dict[str, str]) -> str:
@@ -450,12 +472,17 @@ function setup(thread)
 end
 ok = 0
 bad = ""
+sample = ""
 n = 0
 local statuses = {}
-function count(status)
+function count(status, body)
   if status >= 200 and status < 300 then
     ok = ok + 1
     return true
+  end
+  if not statuses[status] then
+    local text = string.gsub(string.sub(body or "", 1, 400), "[\\r\\n]", " ")
+    sample = sample .. "SAMPLE " .. status .. " " .. text .. "\\n"
   end
   statuses[status] = (statuses[status] or 0) + 1
   local parts = {}
@@ -469,6 +496,7 @@ function done(summary, latency, requests)
     total = total + thread:get("ok")
     local b = thread:get("bad")
     if b ~= "" then refused[#refused + 1] = b end
+    io.write(thread:get("sample"))
   end
   io.write("ACKED " .. total .. "\\n")
   io.write("REFUSED " .. table.concat(refused, " ") .. "\\n")
@@ -505,7 +533,7 @@ request = function()
   local body = before .. tid .. "-" .. n .. after
   return wrk.format("PUT", "/api/v1/listings/{fx.draft}/form", nil, body)
 end
-response = function(status, headers, body) count(status) end
+response = function(status, headers, body) count(status, body) end
 {COUNTING}"""
 
 
@@ -528,7 +556,7 @@ request = function()
     "\\r\\n--" .. b .. "--\\r\\n"
   return wrk.format("POST", "/api/v1/listings/{fx.draft}/documents", nil, body)
 end
-response = function(status, headers, body) count(status) end
+response = function(status, headers, body) count(status, body) end
 {COUNTING}"""
 
 
@@ -558,7 +586,7 @@ request = function()
   return wrk.format("POST", "/api/v1/listings/" .. lid .. "/transitions", nil, body)
 end
 response = function(status, headers, body)
-  if count(status) then
+  if count(status, body) then
     ver = tonumber(string.match(body, '"version":(%d+)'))
     if act == "suspend" then act = "reinstate" else act = "suspend" end
   end
@@ -575,7 +603,7 @@ local body = {lua_string(body)}
 request = function()
   return wrk.format("POST", "/api/v1/engagements", nil, body)
 end
-response = function(status, headers, body) count(status) end
+response = function(status, headers, body) count(status, body) end
 {COUNTING}"""
 
 
@@ -746,7 +774,20 @@ def mixed(server: Server, fx: Fixtures, seconds: int, folder: Path) -> dict[str,
         if process.returncode != 0:
             raise SystemExit(f"wrk for {kind} failed:\n{output}")
         results[kind] = parse(kind, output)
+        if kind in WRITES and results[kind].acked is None:
+            raise SystemExit(f"the {kind} script printed no count:\n{output}")
     return results
+
+
+def summed(refused: str) -> str:
+    """ "503x2,422x1 503x1" (per thread) as "503 x3, 422 x1"."""
+    from collections import Counter
+
+    total: Counter[str] = Counter()
+    for part in refused.replace(",", " ").split():
+        status, times = part.split("x")
+        total[status] += int(times)
+    return ", ".join(f"{status} x{times}" for status, times in total.most_common())
 
 
 def audit_verify(rows: int) -> tuple[bool, str]:
@@ -776,7 +817,6 @@ async def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts, e.g. 1,2")
     parser.add_argument("--mixed", type=int, default=60, help="seconds of mixed load (0: none)")
     parser.add_argument("--keep", metavar="DIR", help="build into DIR, or reuse it")
-    parser.add_argument("--port", type=int, default=8081)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -798,13 +838,13 @@ async def main() -> None:
     by_workers: dict[int, dict[str, Result]] = {}
     bare_result: Result | None = None
     fx: Fixtures | None = None
-    for number, workers in enumerate(worker_counts):
-        server = serve_registry(workers, args.port + 1 + number, run_folder)
+    for workers in worker_counts:
+        server = serve_registry(workers, run_folder, f"serve-{workers}w")
         try:
             if fx is None:
                 fx = await prepare(server.base)
                 fixed = check_200(server.base, whitelist_path("篮球", {}))
-                bare = serve_bare(args.port, run_folder, fixed)
+                bare = serve_bare(run_folder, fixed)
                 try:
                     check_200(bare.base, "/fixed")
                     bare_command = wrk_command(
@@ -855,7 +895,7 @@ async def run_mixed(args: argparse.Namespace, fx: Fixtures, run_folder: Path) ->
     await open_database_pool()
     try:
         before = await counts(fx)
-        server = serve_registry(2, args.port + 10, run_folder)
+        server = serve_registry(2, run_folder, "serve-mixed-2w")
         try:
             since = server.log.stat().st_size
             total = sum(MIXED_CONNECTIONS.values())
@@ -889,8 +929,14 @@ async def run_mixed(args: argparse.Namespace, fx: Fixtures, run_folder: Path) ->
         if r.errors or r.refused:
             print(
                 f"errors, {kind}: non-2xx/3xx {r.non2xx}, socket {r.socket}"
-                + (f", statuses {r.refused}" if r.refused else "")
+                + (f", statuses {summed(r.refused)}" if r.refused else "")
             )
+            seen: set[str] = set()
+            for sample in r.samples:
+                status = sample.split(" ", 1)[0]
+                if status not in seen:
+                    seen.add(status)
+                    print(f"    e.g. {sample[:300]}")
     if not any(r.errors or r.refused for r in results.values()):
         print("0 errors")
     print("acknowledged writes missing: " + ("; ".join(missing) if missing else "none"))
