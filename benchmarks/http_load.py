@@ -699,6 +699,11 @@ def load_target(
     return run_wrk(target.label, command)
 
 
+def rate(rps: float) -> str:
+    """Requests per second: whole numbers, one decimal below 10."""
+    return f"{rps:.1f}" if rps < 10 else f"{rps:.0f}"
+
+
 def table(results: Sequence[Result], bare: Result) -> str:
     """The markdown table."""
     lines = [
@@ -708,7 +713,7 @@ def table(results: Sequence[Result], bare: Result) -> str:
     for r in results:
         share = 100 * r.rps / bare.rps
         lines.append(
-            f"| {r.label} | {r.rps:.0f} | {r.p50:.1f} | {r.p99:.1f} | {r.errors} | {share:.0f}% |"
+            f"| {r.label} | {rate(r.rps)} | {r.p50:.1f} | {r.p99:.1f} | {r.errors} | {share:.1f}% |"
         )
     return "\n".join(lines)
 
@@ -881,7 +886,7 @@ async def main() -> None:
         for r in tables[1]:
             if r.label.startswith(("GET /api/v1/health", "whitelist 2 字", "provider page")):
                 two = by_workers[2][r.label]
-                print(f"  {r.label}: {two.rps:.0f} / {r.rps:.0f} req/s = {two.rps / r.rps:.2f}")
+                print(f"  {r.label}: {rate(two.rps)} / {rate(r.rps)} req/s = {two.rps / r.rps:.2f}")
     assert fx is not None
     if args.mixed:
         await run_mixed(args, fx, run_folder)
