@@ -895,7 +895,8 @@ async def main() -> None:
         for r in tables[1]:
             if r.label.startswith(("GET /api/v1/health", "whitelist 2 字", "provider page")):
                 two = by_workers[2][r.label]
-                print(f"  {r.label}: {rate(two.rps)} / {rate(r.rps)} req/s = {two.rps / r.rps:.2f}")
+                ratio = f"{two.rps / r.rps:.2f}" if r.rps else "n/a (no answer with 1 worker)"
+                print(f"  {r.label}: {rate(two.rps)} / {rate(r.rps)} req/s = {ratio}")
     assert fx is not None
     if args.mixed:
         await run_mixed(args, fx, run_folder)
