@@ -711,6 +711,11 @@ def rate(rps: float) -> str:
     return f"{rps:.1f}" if rps < 10 else f"{rps:.0f}"
 
 
+def ms(result: Result, value: float) -> str:
+    """A latency; none when no request finished within the run (wrk then prints zeros)."""
+    return f"{value:.1f}" if result.requests else "none finished"
+
+
 def table(results: Sequence[Result], bare: Result) -> str:
     """The markdown table."""
     lines = [
@@ -720,7 +725,8 @@ def table(results: Sequence[Result], bare: Result) -> str:
     for r in results:
         share = 100 * r.rps / bare.rps
         lines.append(
-            f"| {r.label} | {rate(r.rps)} | {r.p50:.1f} | {r.p99:.1f} | {r.errors} | {share:.1f}% |"
+            f"| {r.label} | {rate(r.rps)} | {ms(r, r.p50)} | {ms(r, r.p99)} | {r.errors} | "
+            f"{share:.1f}% |"
         )
     return "\n".join(lines)
 
