@@ -275,7 +275,7 @@ class WhitelistEntry(Table):
 
     id: Serial
     listing = ForeignKey(Listing, on_delete=OnDelete.cascade, unique=True)
-    organisation_id = Integer()
+    organisation_id = Integer(index=True)  # a provider's public page reads its rows
     organisation_name = Varchar(length=128)
     provider_kind = Varchar(length=16)
     district_code = Varchar(length=6, index=True)
