@@ -834,7 +834,9 @@ async def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", default="1,2", help="worker counts, e.g. 1,2")
+    parser.add_argument(
+        "--workers", default="1,2", help='worker counts, e.g. 1,2 ("": the mixed load only)'
+    )
     parser.add_argument("--mixed", type=int, default=60, help="seconds of mixed load (0: none)")
     parser.add_argument("--keep", metavar="DIR", help="build into DIR, or reuse it")
     args = parser.parse_args()
@@ -903,21 +905,21 @@ async def main() -> None:
                 two = by_workers[2][r.label]
                 ratio = f"{two.rps / r.rps:.2f}" if r.rps else "n/a (no answer with 1 worker)"
                 print(f"  {r.label}: {rate(two.rps)} / {rate(r.rps)} req/s = {ratio}")
-    assert fx is not None
     if args.mixed:
         await run_mixed(args, fx, run_folder)
     print(f"\ntotal time {time.perf_counter() - started:.0f} s")
 
 
-async def run_mixed(args: argparse.Namespace, fx: Fixtures, run_folder: Path) -> None:
+async def run_mixed(args: argparse.Namespace, fx: Fixtures | None, run_folder: Path) -> None:
     """The busy morning against two workers, then the acknowledged writes against the rows."""
     from registry.app import close_database_pool, open_database_pool
 
     await open_database_pool()
     try:
-        before = await counts(fx)
         server = serve_registry(2, run_folder, "serve-mixed-2w")
         try:
+            fx = fx or await prepare(server.base)  # `--workers ""`: the mixed load only
+            before = await counts(fx)
             since = server.log.stat().st_size
             total = sum(MIXED_CONNECTIONS.values())
             print(
