@@ -32,6 +32,14 @@ def searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return computed
 
 
+async def suspend(listing_id: int) -> None:
+    _, version = await state_of(listing_id)
+    await engine.fire(
+        listing_id, "suspend", await actor("reviewer"), version=version,
+        reason="安全事故调查", now=T0 + timedelta(days=40),
+    )  # fmt: skip
+
+
 async def ids(q: str, filters: Filters | None = None) -> list[int]:
     _, items = await run_search(q, filters or Filters(), Sort.relevance, 1, 20)
     return [item.id for item in items]
@@ -52,14 +60,9 @@ async def test_a_suspension_in_another_worker_empties_every_answer(
 ) -> None:
     listing_id = await listing_in(State.listed)
     assert listing_id in await ids("篮球")
-    reviewer = await actor("reviewer")
-    _, version = await state_of(listing_id)
     # The engine fires in this process, but nothing tells the cache: only the generation,
     # which the database moved in the suspension's own transaction, as for another worker.
-    await engine.fire(
-        listing_id, "suspend", reviewer, version=version, reason="安全事故调查",
-        now=T0 + timedelta(days=40),
-    )  # fmt: skip
+    await suspend(listing_id)
     assert listing_id not in await ids("篮球")
     assert searches == ["篮球", "篮球"]
 
@@ -99,12 +102,7 @@ async def test_facet_counts_kept_for_a_query_follow_a_suspension(db: object) -> 
     listing_id = await listing_in(State.listed)
     before = await search("篮球", Filters(), Sort.relevance, 1, 20)
     assert (await search("篮球", Filters(), Sort.name, 2, 20)).total == before.total  # kept
-    reviewer = await actor("reviewer")
-    _, version = await state_of(listing_id)
-    await engine.fire(
-        listing_id, "suspend", reviewer, version=version, reason="安全事故调查",
-        now=T0 + timedelta(days=40),
-    )  # fmt: skip
+    await suspend(listing_id)
     after = await search("篮球", Filters(), Sort.name, 2, 20)
     assert after.total == before.total - 1
     assert sum(after.facets["district"].values()) == sum(before.facets["district"].values()) - 1
