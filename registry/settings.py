@@ -31,7 +31,7 @@ class Settings:
     upload_quota_bytes: int = 500 * 1024 * 1024
     min_free_disk_mb: int = 200
     signups_per_address_hour: int = 5
-    # Set: workers share counters, leases and generations in Redis; unset: in the database.
+    # Set: workers share event counts and leases in Redis; unset: in the database.
     redis_url: str | None = None
     # Every key the registry writes to Redis starts with this (several deployments, one Redis).
     redis_prefix: str = "registry:"

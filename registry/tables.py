@@ -549,7 +549,11 @@ class SharedLease(Table):
 
 
 class SharedGeneration(Table):
-    """A counter per name that workers read to learn a shared thing changed (cache epochs)."""
+    """A counter per name that workers read to learn a shared thing changed (cache epochs).
+
+    The `whitelist` row is moved by triggers on whitelist_entry
+    (registry/public/search/generation.py).
+    """
 
     id = Serial(primary_key=True)
     name = Varchar(length=64, unique=True)

@@ -1,4 +1,4 @@
-"""What the workers of one deployment share: event counts, leases and generation counters.
+"""What the workers of one deployment share: event counts and leases.
 
 `registry serve --workers N` runs N processes (and a restart starts new ones), so nothing that
 must hold across requests may live in one process's memory. `shared_store()` answers the

@@ -1,8 +1,8 @@
 """The shared store in the database (the default): every worker reaches the same tables.
 
 Events are rows of LoginFailure (its `key` column was already the keyed counter of failed
-logins and sign-ups), so without Redis nothing changes for those. Leases and generations are
-one row per name, written by single upserts that decide atomically on either engine.
+logins and sign-ups), so without Redis nothing changes for those. A lease is one row per
+name, written by single upserts that decide atomically on either engine.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from registry.db import write_transaction
-from registry.tables import LoginFailure, SharedGeneration, SharedLease
+from registry.tables import LoginFailure, SharedLease
 
 # Serialises one key's count-then-insert on PostgreSQL (complaints use 7_426_003; this was the
 # sign-up limit's namespace before the limit moved here).
@@ -95,26 +95,6 @@ class DatabaseStore:
             await SharedLease.delete().where(
                 (SharedLease.name == name) & (SharedLease.holder == holder)
             )
-
-    async def current(self, name: str) -> int:
-        row = (
-            await SharedGeneration.select(SharedGeneration.value)
-            .where(SharedGeneration.name == name)
-            .first()
-        )
-        return int(row["value"]) if row else 0
-
-    async def bump(self, name: str) -> int:
-        # Inside an open write transaction this joins it: the bump commits (or rolls back)
-        # with the change it announces, so no worker sees the new generation before the data.
-        async with write_transaction(self._engine):
-            rows = await SharedGeneration.raw(
-                "INSERT INTO shared_generation (name, value) VALUES ({}, 1) "
-                "ON CONFLICT (name) DO UPDATE SET value = shared_generation.value + 1 "
-                "RETURNING value",
-                name,
-            )
-        return int(rows[0]["value"])
 
     async def close(self) -> None:
         """Nothing to release: the engine belongs to the application."""

@@ -124,15 +124,5 @@ class RedisStore:
     async def release(self, name: str, holder: str) -> None:
         await self._release(keys=[self._lease(name)], args=[holder])
 
-    def _generation(self, name: str) -> str:
-        return f"{self.prefix}generation:{name}"
-
-    async def current(self, name: str) -> int:
-        value = await self.client.get(self._generation(name))
-        return int(value) if value is not None else 0
-
-    async def bump(self, name: str) -> int:
-        return int(await self.client.incr(self._generation(name)))
-
     async def close(self) -> None:
         await self.client.aclose()

@@ -18,7 +18,11 @@ from registry.settings import Settings, get_settings
 
 
 class SharedStore(Protocol):
-    """Keyed events in a sliding window, leases, and generation counters, shared by workers."""
+    """Keyed events in a sliding window and leases, shared by workers.
+
+    What must change with the data in one transaction is not here: the whitelist's
+    generation is a database row its triggers move (registry/public/search/generation.py).
+    """
 
     async def record_event(self, key: str, at: datetime, keep: timedelta) -> None:
         """Count one event for `key` at `at`; it need not be kept longer than `keep`."""
@@ -43,12 +47,6 @@ class SharedStore(Protocol):
 
     async def release(self, name: str, holder: str) -> None:
         """Give the lease up now (if `holder` has it), so another worker need not wait."""
-
-    async def current(self, name: str) -> int:
-        """The generation of `name` (0 before its first bump)."""
-
-    async def bump(self, name: str) -> int:
-        """Add one to the generation of `name` and return the new value."""
 
     async def close(self) -> None:
         """Release connections (nothing for the database backend)."""

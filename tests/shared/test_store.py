@@ -5,12 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-import pytest
-
-from registry.db import write_transaction
-from registry.shared.database_backend import DatabaseStore
 from registry.shared.store import SharedStore
-from registry.tables import SharedGeneration
 from tests.shared.conftest import another_worker
 
 HOUR = timedelta(hours=1)
@@ -119,36 +114,3 @@ async def test_leases_are_independent_by_name(store: SharedStore, now: datetime)
     ttl = timedelta(minutes=5)
     assert await store.acquire("clock", "worker-a", ttl, now)
     assert await store.acquire("reindex", "worker-b", ttl, now)
-
-
-async def test_a_generation_bump_is_seen_by_another_worker(store: SharedStore) -> None:
-    other = await another_worker(store)
-    try:
-        assert await store.current("whitelist") == 0
-        assert await store.bump("whitelist") == 1
-        assert await other.current("whitelist") == 1
-        assert await other.bump("whitelist") == 2
-        assert await store.current("whitelist") == 2
-        assert await store.current("something-else") == 0
-    finally:
-        await other.close()
-
-
-async def test_a_bump_inside_a_write_transaction_commits_with_it(store: SharedStore) -> None:
-    async with write_transaction(SharedGeneration._meta.db):
-        assert await store.bump("whitelist") == 1
-    assert await store.current("whitelist") == 1
-
-
-async def test_a_database_bump_rolls_back_with_the_change_it_announced(db: object) -> None:
-    # Database only: Redis takes no part in the database's transaction.
-    store = DatabaseStore()
-
-    class Undone(Exception):
-        pass
-
-    with pytest.raises(Undone):
-        async with write_transaction(SharedGeneration._meta.db):
-            await store.bump("whitelist")
-            raise Undone
-    assert await store.current("whitelist") == 0
