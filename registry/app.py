@@ -61,6 +61,7 @@ from registry.settings import Settings, get_settings
 from registry.shared import shared_store, worker_holder
 from registry.sqlite_engine import PooledSQLiteEngine
 from registry.tables import District
+from registry.web.admission import admission
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.security import add_security_headers, csrf_config, origin_guard
 from workflows import timesource
@@ -256,7 +257,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ListingController,
             _admin_mount(settings),
         ],
-        middleware=[origin_guard],
+        middleware=[admission, origin_guard],
         before_send=[add_security_headers],
         csrf_config=csrf_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
