@@ -214,8 +214,7 @@ class SearchBackend:
         self, text: str, filters: Filters, sort: Sort, page: int, page_size: int
     ) -> Result:
         # Read in the search's own snapshot: groups kept under it were counted from that data.
-        rows = await self._raw(generation.CURRENT, [])
-        self._generation = (generation.database_identity(), rows[0]["value"]) if rows else None
+        self._generation = generation.token(await self._raw(generation.CURRENT, []))
         words = read_query(text)
         result = await self._search_words(words, filters, sort, page, page_size)
         if result.total or not words:

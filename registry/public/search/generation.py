@@ -10,6 +10,8 @@ database even when REGISTRY_REDIS_URL is set: Redis cannot be part of that trans
 
 from __future__ import annotations
 
+from typing import Any
+
 from registry.tables import SharedGeneration
 from workflows import timesource
 
@@ -55,12 +57,13 @@ async def current() -> tuple[str, int] | None:
     The database is part of it: two databases (a test's copy of a template, a restored
     archive) can stand at the same count with different entries.
     """
-    row = (
-        await SharedGeneration.select(SharedGeneration.value)
-        .where(SharedGeneration.name == NAME)
-        .first()
-    )
-    return (database_identity(), int(row["value"])) if row else None
+    return token(await SharedGeneration.raw(CURRENT))
+
+
+def token(rows: list[dict[str, Any]]) -> tuple[str, int] | None:
+    """The generation as `current` gives it, from the rows of CURRENT run elsewhere (a
+    search reads it in its own snapshot)."""
+    return (database_identity(), int(rows[0]["value"])) if rows else None
 
 
 def database_identity() -> str:
