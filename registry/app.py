@@ -63,6 +63,7 @@ from registry.sqlite_engine import PooledSQLiteEngine
 from registry.tables import District
 from registry.web.admission import admission
 from registry.web.errors import EXCEPTION_HANDLERS
+from registry.web.page_cache import page_cache
 from registry.web.security import add_security_headers, csrf_config, origin_guard
 from workflows import timesource
 from workflows.audit import anchor_daily
@@ -257,7 +258,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ListingController,
             _admin_mount(settings),
         ],
-        middleware=[admission, origin_guard],
+        middleware=[admission, origin_guard, page_cache],
         before_send=[add_security_headers],
         csrf_config=csrf_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,

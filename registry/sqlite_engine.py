@@ -76,6 +76,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._writers: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self._lock_fd: int | None = None
         self._lock_path = ""
+        self._seen_kwargs: dict[str, Any] = {}
+        self._seen_settings = ""
 
     def writers(self) -> asyncio.Lock:
         """The queue of this event loop's write transactions (one holds the file's lock)."""
@@ -134,7 +136,10 @@ class PooledSQLiteEngine(SQLiteEngine):
     def _settings(self) -> str:
         # The busy timeout is changed once a server starts (registry.db.serve_requests):
         # connections opened before keep the old one, so they are not reused after.
-        return repr(sorted(self.connection_kwargs.items()))
+        if self.connection_kwargs != self._seen_kwargs:  # a few items: cheaper than repr
+            self._seen_kwargs = dict(self.connection_kwargs)
+            self._seen_settings = repr(sorted(self._seen_kwargs.items()))
+        return self._seen_settings
 
     async def acquire(self) -> aiosqlite.Connection:
         """A connection for one query or one transaction; give it back with `release`."""

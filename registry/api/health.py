@@ -53,10 +53,14 @@ def _package_version() -> str:
         return "unknown"
 
 
+# Written out: building the same count with Piccolo cost a probe more than running it.
+_PROBE = "SELECT count(*) AS n FROM district"
+
+
 async def database_check() -> CheckOut:
     """A real query, bounded in time (a hung connection must not hang the probe)."""
     try:
-        await asyncio.wait_for(District.count(), DATABASE_TIMEOUT_S)
+        await asyncio.wait_for(District.raw(_PROBE), DATABASE_TIMEOUT_S)
     except Exception as error:  # whatever the driver raises, the answer is "not available"
         return CheckOut(False, f"数据库无法访问（{type(error).__name__}）")
     return CheckOut(True, "数据库可用")

@@ -33,8 +33,14 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     """Jinja2 with the project's filters."""
     from registry.pages import filters
 
+    def configure(engine: JinjaTemplateEngine) -> None:
+        filters.register(engine)
+        # Templates ship with the code: no stat() of each template file at every render
+        # (Jinja's default, for editing templates while the server runs).
+        engine.engine.auto_reload = False
+
     return TemplateConfig(
-        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=filters.register
+        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure
     )
 
 

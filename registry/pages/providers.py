@@ -15,6 +15,7 @@ from registry.public.exports import whitelist_rows
 from registry.public.history import on_whitelist_on, organisation_history, parse_day
 from registry.reference import CATEGORY_LABELS
 from registry.tables import District, Organisation, WhitelistEntry
+from registry.web.page_cache import PUBLIC_PAGE
 from workflows.checks import GRADE_BANDS
 from workflows.engine import local_today
 
@@ -36,7 +37,7 @@ async def _as_of_answer(
     }
 
 
-@get("/providers/{organisation_id:int}", include_in_schema=False)
+@get("/providers/{organisation_id:int}", include_in_schema=False, opt={PUBLIC_PAGE: True})
 async def provider_public_page(
     request: Request[Any, Any, Any],
     organisation_id: FromPath[int],

@@ -14,6 +14,7 @@ from registry.public.search.service import BadFilter, make_filters, run_search
 from registry.public.search.tokens import query_pinyin
 from registry.reference import CATEGORIES
 from registry.tables import District
+from registry.web.page_cache import PUBLIC_PAGE
 from workflows.checks import GRADE_BANDS
 from workflows.scoring import GRADE_LABELS
 
@@ -74,7 +75,7 @@ def _chosen(params: dict[str, Any]) -> int:
     )
 
 
-@get("/", include_in_schema=False)
+@get("/", include_in_schema=False, opt={PUBLIC_PAGE: True})
 async def search_page(request: Request[Any, Any, Any]) -> Template:
     """Search the whitelist; `partial=1` renders only the results (for search.js)."""
     params = _params(request)

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from registry.notices.certificates import STANDING_LABELS, certificate_of, listing_id_of
 from registry.pages.common import maybe_actor, render
+from registry.web.page_cache import PUBLIC_PAGE
 from workflows.engine import local_today
 
 # The answer is about now: no cache (a browser's or a proxy's) may keep yesterday's.
@@ -29,7 +30,7 @@ async def verify_form(
     return render("verify_form.html", await maybe_actor(request))
 
 
-@get("/verify/{code:str}", include_in_schema=False)
+@get("/verify/{code:str}", include_in_schema=False, opt={PUBLIC_PAGE: True})
 async def verify_page(request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
     """Valid, under rectification, suspended, exited or expired; 404 for an unknown code."""
     actor = await maybe_actor(request)

@@ -1,4 +1,4 @@
-"""The whitelist's generation: a number the database moves whenever a whitelist entry changes.
+"""The whitelist's generation: a number the database moves whenever anything public changes.
 
 Each worker keeps recent search answers (registry/public/search/cache.py) and must drop them
 when the whitelist changes, whoever changed it: a transition in another worker, an import, the
@@ -6,6 +6,8 @@ clock, the demo seeder. Triggers on whitelist_entry add one to the `whitelist` r
 shared_generation in the very transaction that changes an entry, so a worker that reads the
 generation sees the change at the same moment as the data, never before. This lives in the
 database even when REGISTRY_REDIS_URL is set: Redis cannot be part of that transaction.
+Each worker's public pages (registry/web/page_cache.py) are kept under it too, so a listing's
+state, an organisation's name and the districts move it as well.
 """
 
 from __future__ import annotations
@@ -47,6 +49,40 @@ POSTGRES_CREATE = (
 POSTGRES_DROP = (
     "DROP TRIGGER IF EXISTS whitelist_generation ON whitelist_entry",
     "DROP FUNCTION IF EXISTS whitelist_generation_bump()",
+)
+
+
+# What else public pages show (registry/web/page_cache.py): a listing's state (a suspended
+# listing's certificate says so, and has no whitelist entry to move the generation when it
+# then exits), the courses a reviewer kept, an organisation's name (an administrator may
+# correct it) and the districts. Each moves the generation too.
+_PAGE_SOURCES = (
+    ("listing_state", "UPDATE OF state, course_decisions", "listing"),
+    ("organisation_name", "UPDATE OF name", "organisation"),
+    ("district_ai", "INSERT", "district"),
+    ("district_ad", "DELETE", "district"),
+    ("district_au", "UPDATE", "district"),
+)
+SQLITE_PAGES_CREATE = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS whitelist_generation_{name} AFTER {event}"
+    f" ON {table} BEGIN {_BUMP}; END"
+    for name, event, table in _PAGE_SOURCES
+)
+SQLITE_PAGES_DROP = tuple(
+    f"DROP TRIGGER IF EXISTS whitelist_generation_{name}" for name, _, _ in _PAGE_SOURCES
+)
+POSTGRES_PAGES_CREATE = tuple(
+    statement
+    for name, event, table in _PAGE_SOURCES
+    for statement in (
+        f"DROP TRIGGER IF EXISTS whitelist_generation_{name} ON {table}",
+        f"CREATE TRIGGER whitelist_generation_{name} AFTER {event} ON {table}"
+        " FOR EACH STATEMENT EXECUTE FUNCTION whitelist_generation_bump()",
+    )
+)
+POSTGRES_PAGES_DROP = tuple(
+    f"DROP TRIGGER IF EXISTS whitelist_generation_{name} ON {table}"
+    for name, _, table in _PAGE_SOURCES
 )
 
 
