@@ -28,6 +28,7 @@ __all__ = [
     "FieldError",
     "city_default_policy",
     "city_default_rubric",
+    "city_policy_under",
     "load_schema",
     "merge_policy",
     "schema_id",
@@ -98,6 +99,14 @@ def _city_policy() -> dict[str, Any]:
 def city_default_policy() -> dict[str, Any]:
     """Return a deep copy of the city's default policy (``city_policy.json``)."""
     return copy.deepcopy(_city_policy())
+
+
+def city_policy_under(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The city's default policy with a district's overrides merged in: a new dict.
+
+    merge_policy copies the default itself, so the file's policy is copied once, not twice
+    (each transition reads its district's policy)."""
+    return merge_policy(_city_policy(), overrides)
 
 
 @functools.cache

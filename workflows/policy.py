@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from schemas import city_default_policy, merge_policy
+from schemas import city_policy_under
 from workflows.workdays import WorkCalendar
 
 
 def effective_policy(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """The city default merged with a district's overrides."""
-    return merge_policy(city_default_policy(), dict(overrides or {}))
+    return city_policy_under(dict(overrides or {}))
 
 
 def calendar_for(policy: Mapping[str, Any]) -> WorkCalendar:

@@ -37,6 +37,7 @@ courses) while no number is stored in the clear:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -74,6 +75,12 @@ def _derived(key: bytes, use: bytes) -> bytes:
     return hmac.new(key, b"registry-field:" + use, hashlib.sha256).digest()
 
 
+@functools.lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    # One per field key: a form opens a dozen leaves, each would derive and set up its own.
+    return AESGCM(_derived(key, b"encrypt"))
+
+
 def _kind(kind: str) -> bytes:
     if kind not in KINDS:
         raise ValueError(f"unknown personal data kind: {kind}")
@@ -95,7 +102,7 @@ def _encrypt(plain: bytes, associated: bytes) -> str:
     """`plain` encrypted under the ring's current key, as `pd1:<key id>:<body>`."""
     ring = _ring()
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(_derived(ring.current, b"encrypt")).encrypt(nonce, plain, associated)
+    sealed = _cipher(ring.current).encrypt(nonce, plain, associated)
     body = base64.urlsafe_b64encode(nonce + sealed).decode("ascii").rstrip("=")
     return f"{PREFIX}:{ring.current_id}:{body}"
 
@@ -110,9 +117,7 @@ def _decrypt(token: str, associated: bytes) -> bytes:
         raise PersonalDataError(f"unknown field key id: {key_id}")
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        return AESGCM(_derived(key, b"encrypt")).decrypt(
-            raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated
-        )
+        return _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated)
     except (InvalidTag, ValueError) as error:
         raise PersonalDataError("sealed value does not open") from error
 

@@ -20,6 +20,8 @@ COOKIE = "session"
 # Writing last_seen_at on every request would make each page view a write; a minute of slack
 # on a 30-minute idle limit costs nothing.
 _TOUCH_EVERY = timedelta(seconds=60)
+# Every signed-in request runs it: written out, as Piccolo builds a query's SQL at each call.
+_BY_TOKEN = "SELECT id, user_id, created_at, last_seen_at FROM user_session WHERE token_hash = {}"
 
 
 def _digest(token: str) -> str:
@@ -63,9 +65,10 @@ async def resolve(token: str | None, now: datetime | None = None) -> int | None:
         return None
     now = timesource.resolve(now)
     idle, lifetime = _limits()
-    row = await UserSession.select().where(UserSession.token_hash == _digest(token)).first()
-    if row is None:
+    rows = await UserSession.raw(_BY_TOKEN, _digest(token))
+    if not rows:
         return None
+    row = rows[0]
     if now - row["last_seen_at"] > idle or now - row["created_at"] > lifetime:
         await end(token)
         return None

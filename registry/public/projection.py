@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.utils.encoding import load_json
+
 from registry.db import write_transaction
 from registry.public.search.tokens import entry_tokens, name_sort_key
 from registry.tables import (
@@ -17,6 +19,26 @@ from registry.tables import (
 from workflows import timesource
 from workflows.states import PUBLIC_STATES, State
 
+# Written out: a transition into or out of the whitelist runs these, and Piccolo builds a
+# query's SQL anew at each call (it cost more than running them).
+_DELETE_ENTRY = "DELETE FROM whitelist_entry WHERE listing = {}"
+_LISTING = (
+    "SELECT id, state, organisation, district, form, course_decisions, listed_at, valid_until"
+    " FROM listing WHERE id = {}"
+)
+_ORGANISATION = "SELECT id, name, kind, description FROM organisation WHERE id = {}"
+_DISTRICT = "SELECT code, name FROM district WHERE id = {}"
+_LATEST_GRADE = (
+    "SELECT grade FROM evaluation_result WHERE listing = {} AND status = {}"
+    " ORDER BY confirmed_at DESC LIMIT 1"
+)
+
+
+def _json(value: Any) -> dict[str, Any]:
+    """A JSON object column as read raw (text on SQLite, text or decoded on PostgreSQL)."""
+    decoded = load_json(value) if isinstance(value, str) else value
+    return decoded if isinstance(decoded, dict) else {}
+
 
 def approved_courses(form: dict[str, Any], decisions: dict[str, Any]) -> list[dict[str, Any]]:
     """The courses a reviewer did not strike (only these are listed and searchable)."""
@@ -29,30 +51,21 @@ def approved_courses(form: dict[str, Any], decisions: dict[str, Any]) -> list[di
 
 async def latest_grade(listing_id: int) -> str | None:
     """The grade of the listing's latest confirmed evaluation (None before its first)."""
-    row = (
-        await EvaluationResult.select(EvaluationResult.grade)
-        .where(
-            (EvaluationResult.listing == listing_id)
-            & (EvaluationResult.status == ResultStatus.confirmed.value)
-        )
-        .order_by(EvaluationResult.confirmed_at, ascending=False)
-        .first()
-    )
-    return row["grade"] if row else None
+    rows = await EvaluationResult.raw(_LATEST_GRADE, listing_id, ResultStatus.confirmed.value)
+    return rows[0]["grade"] if rows else None
 
 
 async def refresh(listing_id: int) -> None:
     """Make the projection row of one listing match its state (insert, update or delete)."""
-    await WhitelistEntry.delete().where(WhitelistEntry.listing == listing_id)
-    listing = await Listing.select().where(Listing.id == listing_id).output(load_json=True).first()
-    if listing is None or State(listing["state"]) not in PUBLIC_STATES:
+    await WhitelistEntry.raw(_DELETE_ENTRY, listing_id)
+    rows = await Listing.raw(_LISTING, listing_id)
+    if not rows or State(rows[0]["state"]) not in PUBLIC_STATES:
         return
-    organisation = (
-        await Organisation.select().where(Organisation.id == listing["organisation"]).first()
-    )
-    district = await District.select().where(District.id == listing["district"]).first()
-    form = listing["form"] if isinstance(listing["form"], dict) else {}
-    courses = approved_courses(form, listing["course_decisions"] or {})
+    listing = rows[0]
+    organisation = (await Organisation.raw(_ORGANISATION, listing["organisation"]))[0]
+    district = (await District.raw(_DISTRICT, listing["district"]))[0]
+    form = _json(listing["form"])
+    courses = approved_courses(form, _json(listing["course_decisions"]))
     names = [str(c.get("name", "")) for c in courses]
     outlines = [str(c.get("outline", "")) for c in courses]
     fees = [
