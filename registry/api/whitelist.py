@@ -11,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from registry.public.search import Sort
 from registry.public.search.service import BadFilter, WhitelistItem, make_filters, run_search
+from registry.web.page_cache import PUBLIC_PAGE
 
 MAX_PAGE_SIZE = 100
 
@@ -33,7 +34,13 @@ def _bad(field: str, message: str) -> ValidationException:
     return ValidationException(detail=message, extra=[{"key": field, "message": message}])
 
 
-@get("/api/v1/whitelist", operation_id="searchWhitelist", tags=["whitelist"])
+@get(
+    "/api/v1/whitelist",
+    operation_id="searchWhitelist",
+    tags=["whitelist"],
+    # The same answer for every client without a session: kept whole, like the search page.
+    opt={PUBLIC_PAGE: True},
+)
 async def search_whitelist(
     q: FromQuery[str] = "",
     district: FromQuery[list[str] | None] = None,

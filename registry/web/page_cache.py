@@ -7,8 +7,11 @@ day. A page built for an anonymous visitor is the same for every anonymous visit
 worker keeps recent ones, like a CDN in front of warehouse's project pages, and purges them the
 way the search answers are purged: by the whitelist generation
 (registry/public/search/generation.py), which the database moves in the transaction that changes
-anything these pages show (a whitelist entry, a listing's state, a district). The generation is
-read before the page is built, so a page is never kept under a generation newer than its data.
+anything these pages show (a whitelist entry, a listing's state, an organisation's name, a
+district). The generation is read before the page is built, so a page is never kept under a
+generation newer than its data. The whitelist search's JSON (GET /api/v1/whitelist) is kept the
+same way: its answers were cached already, yet validating the parameters and encoding the answer
+again held a worker to half the rate of a kept page.
 
 Only anonymous GETs of routes that opt in (`opt={PUBLIC_PAGE: True}`) are kept: a visitor with a
 session cookie always gets a page built for them (it shows their name and a logout form with

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from registry.api import whitelist as whitelist_api
 from registry.notices.certificates import verify_code
 from registry.pages import providers
 from registry.tables import District
@@ -126,3 +127,23 @@ async def test_a_logged_in_visitor_gets_and_leaves_no_copy(
         theirs = (await stranger.get(_provider_path())).text
     assert "reviewer（" not in theirs and 'action="/logout"' not in theirs
     assert len(builds) == 2  # the stranger had the anonymous copy
+
+
+async def test_the_whitelist_json_is_kept_and_follows_a_suspension(
+    anonymous: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listing_id = await listing_in(State.listed)
+    searched: list[str] = []
+    original = whitelist_api.run_search
+
+    async def counting(q: str, *args: Any) -> Any:
+        searched.append(q)
+        return await original(q, *args)
+
+    monkeypatch.setattr(whitelist_api, "run_search", counting)
+    first = (await anonymous.get("/api/v1/whitelist", params={"q": "篮球"})).json()
+    again = (await anonymous.get("/api/v1/whitelist", params={"q": "篮球"})).json()
+    assert first == again and first["total"] == 1 and searched == ["篮球"]
+    await step(listing_id, "suspend", await actor("reviewer"), reason="停业整顿")
+    after = (await anonymous.get("/api/v1/whitelist", params={"q": "篮球"})).json()
+    assert after["total"] == 0 and searched == ["篮球", "篮球"]
