@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import asyncpg
+from piccolo.engine import engine_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -163,3 +164,11 @@ async def insert_rows(
         marks = ", ".join("?" for _ in columns)
     sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})'
     await transaction.connection.executemany(sql, [tuple(r) for r in rows])
+
+
+async def run_ddl_for_engine(statements_by_engine: Mapping[str, Sequence[str]]) -> None:
+    """Run the statements written for the engine in use, in order (raw-SQL migrations)."""
+    engine = engine_finder()
+    assert engine is not None
+    for statement in statements_by_engine[engine.engine_type]:
+        await engine.run_ddl(statement)

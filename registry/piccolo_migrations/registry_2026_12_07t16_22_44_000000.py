@@ -8,18 +8,12 @@ per rank column. Running it again leaves the same rows and index.
 from __future__ import annotations
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from registry.db import run_ddl_for_engine
 
 ID = "2026-12-07T16:22:44:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "search rank index and tokens"
-
-
-async def _run(statements_by_engine: dict[str, tuple[str, ...]]) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    for statement in statements_by_engine[engine.engine_type]:
-        await engine.run_ddl(statement)
 
 
 async def forwards() -> MigrationManager:
@@ -31,10 +25,10 @@ async def forwards() -> MigrationManager:
 
     async def create() -> None:
         await retokenise_all()
-        await _run({"sqlite": sqlite.CREATE_RANK, "postgres": postgres.CREATE_RANK})
+        await run_ddl_for_engine({"sqlite": sqlite.CREATE_RANK, "postgres": postgres.CREATE_RANK})
 
     async def drop() -> None:
-        await _run({"sqlite": sqlite.DROP_RANK, "postgres": postgres.DROP_RANK})
+        await run_ddl_for_engine({"sqlite": sqlite.DROP_RANK, "postgres": postgres.DROP_RANK})
 
     manager.add_raw(create)
     manager.add_raw_backwards(drop)

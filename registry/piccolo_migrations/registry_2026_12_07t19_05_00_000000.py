@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from registry.db import run_ddl_for_engine
 
 ID = "2026-12-07T19:05:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "whitelist generation"
-
-
-async def _run(statements_by_engine: dict[str, tuple[str, ...]]) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    for statement in statements_by_engine[engine.engine_type]:
-        await engine.run_ddl(statement)
 
 
 async def forwards() -> MigrationManager:
@@ -24,10 +18,10 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 
     async def create() -> None:
-        await _run({"sqlite": generation.SQLITE_CREATE, "postgres": generation.POSTGRES_CREATE})
+        await run_ddl_for_engine({"sqlite": generation.SQLITE_CREATE, "postgres": generation.POSTGRES_CREATE})
 
     async def drop() -> None:
-        await _run({"sqlite": generation.SQLITE_DROP, "postgres": generation.POSTGRES_DROP})
+        await run_ddl_for_engine({"sqlite": generation.SQLITE_DROP, "postgres": generation.POSTGRES_DROP})
 
     manager.add_raw(create)
     manager.add_raw_backwards(drop)

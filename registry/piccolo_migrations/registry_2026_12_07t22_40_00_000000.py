@@ -1,30 +1,24 @@
-"""The whitelist generation also moves with listings' states and districts (public pages)."""
+"""The whitelist generation also moves with listings' states, organisations' names and districts."""
 
 from __future__ import annotations
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from registry.db import run_ddl_for_engine
 
 ID = "2026-12-07T22:40:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "public pages move the whitelist generation"
 
 
-async def _run(statements_by_engine: dict[str, tuple[str, ...]]) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    for statement in statements_by_engine[engine.engine_type]:
-        await engine.run_ddl(statement)
-
-
 async def forwards() -> MigrationManager:
-    """Triggers on listing (state, kept courses) and district that move the generation."""
+    """Triggers on listing (state, kept courses), organisation (name) and district."""
     from registry.public.search import generation
 
     manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 
     async def create() -> None:
-        await _run(
+        await run_ddl_for_engine(
             {
                 "sqlite": generation.SQLITE_PAGES_CREATE,
                 "postgres": generation.POSTGRES_PAGES_CREATE,
@@ -32,7 +26,7 @@ async def forwards() -> MigrationManager:
         )
 
     async def drop() -> None:
-        await _run(
+        await run_ddl_for_engine(
             {"sqlite": generation.SQLITE_PAGES_DROP, "postgres": generation.POSTGRES_PAGES_DROP}
         )
 
