@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from http.cookies import CookieError, SimpleCookie
 
+from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from registry.access.sessions import COOKIE
 from registry.public.search import generation
 from registry.public.search.cache import AnswerCache
+from registry.web.security import session_token
 from workflows.timesource import local_today
 
 # The route opt that lets a page be kept.
@@ -52,15 +52,8 @@ def _opted_in(scope: Scope) -> bool:
 
 
 def _has_session(scope: Scope) -> bool:
-    for name, value in scope["headers"]:
-        if name != b"cookie":
-            continue
-        try:
-            if COOKIE in SimpleCookie(value.decode("latin-1")):
-                return True
-        except CookieError:  # unreadable: build the page as for a visitor with a session
-            return True
-    return False
+    # The cookie as the rest of the app reads it (litestar's lenient parser).
+    return session_token(Request(scope)) is not None
 
 
 class _Capture:
