@@ -18,12 +18,11 @@ from typing import IO, Any
 
 from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.table import Table
-from piccolo.utils.encoding import load_json
 
 from registry import keys
 from registry.access.personal_data import seal_form, with_open_form
 from registry.db import write_transaction
+from registry.prepared import json_decoded
 from registry.public import projection
 from registry.settings import get_settings
 from registry.tables import (
@@ -61,15 +60,6 @@ _PENDING_OBJECTIONS = "SELECT count(*) AS n FROM objection WHERE listing = {} AN
 _LAST_HASH = "SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1"
 
 
-def _json_decoded(table: type[Table], row: Row) -> Row:
-    """A raw row with the table's JSON columns decoded (what `.output(load_json=True)` does)."""
-    for column in table._meta.json_columns:
-        name = column._meta.db_column_name
-        if isinstance(row.get(name), str):
-            row[name] = load_json(row[name])
-    return row
-
-
 def timezone_name() -> str:
     """The registry's time zone (an IANA name), from the settings."""
     return get_settings().timezone
@@ -92,7 +82,7 @@ async def load_listing(listing_id: int, *, lock: bool = False) -> Row | None:
     # excludes every other writer.
     locking = lock and isinstance(Listing._meta.db, PostgresEngine)
     rows = await Listing.raw(_LISTING_LOCKED if locking else _LISTING, listing_id)
-    return with_open_form(_json_decoded(Listing, rows[0])) if rows else None
+    return with_open_form(json_decoded(Listing, rows[0])) if rows else None
 
 
 async def ban_ends(organisation_id: int, district_id: int, *, other_than: int) -> list[date]:
@@ -240,7 +230,7 @@ async def district_of(district_id: int) -> Row | None:
 async def policy_overrides(district_id: int) -> dict[str, Any] | None:
     """A district's own policy overrides (None when it has none or does not exist)."""
     rows = await District.raw(_POLICY, district_id)
-    return _json_decoded(District, rows[0])["policy"] if rows else None
+    return json_decoded(District, rows[0])["policy"] if rows else None
 
 
 async def expert_scores_of(listing_id: int) -> list[Row]:

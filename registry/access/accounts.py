@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
 
+from registry.access import sessions
 from registry.access.passwords import password_problems
 from registry.access.people import profile_problems, set_profile
 from registry.db import write_transaction
@@ -124,23 +127,27 @@ async def create_user(
     return int(user.id)
 
 
-# Every signed-in request resolves its actor: one statement for the user, the name and every
-# membership (a user without memberships still comes back, as one row of NULLs).
-_ACTOR_SQL = (
-    "SELECT u.id, u.username, p.name, m.role, m.organisation, m.district, m.school,"
-    " s.district AS school_district FROM piccolo_user u"
+# Every signed-in request resolves its actor: one statement for the session, the user, the
+# name and every membership (a user without memberships still comes back, as one row of NULLs).
+_ACTOR_FROM = (
+    " FROM piccolo_user u"
     ' LEFT JOIN user_profile p ON p."user" = u.id'
     ' LEFT JOIN membership m ON m."user" = u.id'
     " LEFT JOIN school s ON s.id = m.school"
-    " WHERE u.id = {} AND u.active = {} ORDER BY m.id"
+)
+_ACTOR_COLUMNS = (
+    "SELECT u.id, u.username, p.name, m.role, m.organisation, m.district, m.school,"
+    " s.district AS school_district"
+)
+_ACTOR_SQL = f"{_ACTOR_COLUMNS}{_ACTOR_FROM} WHERE u.id = {{}} AND u.active = {{}} ORDER BY m.id"
+_SESSION_ACTOR_SQL = (
+    f"{_ACTOR_COLUMNS}, t.id AS session_id, t.created_at, t.last_seen_at{_ACTOR_FROM}"
+    " JOIN user_session t ON t.user_id = u.id"
+    " WHERE t.token_hash = {} AND u.active = {} ORDER BY m.id"
 )
 
 
-async def actor_for(user_id: int) -> Actor | None:
-    """The Actor of an active user, with one Grant per membership."""
-    rows = await BaseUser.raw(_ACTOR_SQL, user_id, True)
-    if not rows:
-        return None
+def _actor(rows: list[dict[str, Any]]) -> Actor:
     grants = tuple(
         Grant(
             role=Role(r["role"]),
@@ -156,6 +163,29 @@ async def actor_for(user_id: int) -> Actor | None:
     return Actor(
         user_id=first["id"], username=first["username"], grants=grants, name=first["name"] or ""
     )
+
+
+async def actor_for(user_id: int) -> Actor | None:
+    """The Actor of an active user, with one Grant per membership."""
+    rows = await BaseUser.raw(_ACTOR_SQL, user_id, True)
+    return _actor(rows) if rows else None
+
+
+async def actor_of_session(token: str | None, now: datetime | None = None) -> Actor | None:
+    """The Actor whose live session the token is (`actor_for(sessions.resolve(token))`), read
+    in one statement: every signed-in request asks."""
+    if not token or len(token) > sessions.TOKEN_MAX_LENGTH:
+        return None
+    rows = await BaseUser.raw(_SESSION_ACTOR_SQL, sessions.digest(token), True)
+    if not rows:
+        return None
+    first = rows[0]
+    session = {
+        "id": first["session_id"],
+        "created_at": first["created_at"],
+        "last_seen_at": first["last_seen_at"],
+    }
+    return _actor(rows) if await sessions.still_valid(session, token, now) else None
 
 
 async def may_use_admin(user_id: int) -> bool:

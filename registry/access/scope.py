@@ -41,6 +41,7 @@ __all__ = [
     "PUBLIC_RULES",
     "RULES",
     "RecordKind",
+    "clause_of",
     "grant_clause",
     "listing_scope",
     "may_see",
@@ -265,6 +266,13 @@ def visible(
     public part is left out (e.g. the staff console shows what staff see as staff).
     """
     grants = actor.grants if actor is not None else ()
+    return clause_of(kind, grants, None if roles is None else frozenset(roles))
+
+
+def clause_of(
+    kind: RecordKind, grants: tuple[Grant, ...], roles: frozenset[Role] | None = None
+) -> Combinable | None:
+    """`visible` for a set of grants (hashable: a query built on it can be kept per key)."""
     clauses = [grant_clause(kind, g) for g in grants if roles is None or g.role in roles]
     if roles is None and kind in PUBLIC_RULES:
         clauses.append(PUBLIC_RULES[kind](_on(kind)))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from registry.db import write_transaction
 from registry.settings import get_settings
@@ -17,6 +19,8 @@ from registry.tables import UserSession
 from workflows import timesource
 
 COOKIE = "session"
+# Longer is not one of ours (start() makes 43 characters): not worth hashing.
+TOKEN_MAX_LENGTH = 128
 # Writing last_seen_at on every request would make each page view a write; a minute of slack
 # on a 30-minute idle limit costs nothing.
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -24,7 +28,8 @@ _TOUCH_EVERY = timedelta(seconds=60)
 _BY_TOKEN = "SELECT id, user_id, created_at, last_seen_at FROM user_session WHERE token_hash = {}"
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """What the table keeps of a token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -53,7 +58,7 @@ async def start(user_id: int, now: datetime | None = None) -> str:
         )
         await UserSession.insert(
             UserSession(
-                token_hash=_digest(token), user_id=user_id, created_at=now, last_seen_at=now
+                token_hash=digest(token), user_id=user_id, created_at=now, last_seen_at=now
             )
         )
     return token
@@ -61,23 +66,30 @@ async def start(user_id: int, now: datetime | None = None) -> str:
 
 async def resolve(token: str | None, now: datetime | None = None) -> int | None:
     """The user a session token belongs to, or None when it is unknown, idle or too old."""
-    if not token or len(token) > 128:
+    if not token or len(token) > TOKEN_MAX_LENGTH:
         return None
+    rows = await UserSession.raw(_BY_TOKEN, digest(token))
+    if not rows or not await still_valid(rows[0], token, now):
+        return None
+    return int(rows[0]["user_id"])
+
+
+async def still_valid(row: Mapping[str, Any], token: str, now: datetime | None = None) -> bool:
+    """Whether a looked-up session (id, created_at, last_seen_at) is alive; ends it if not.
+
+    Touches last_seen_at at most once a minute, so most signed-in requests write nothing.
+    """
     now = timesource.resolve(now)
     idle, lifetime = _limits()
-    rows = await UserSession.raw(_BY_TOKEN, _digest(token))
-    if not rows:
-        return None
-    row = rows[0]
     if now - row["last_seen_at"] > idle or now - row["created_at"] > lifetime:
         await end(token)
-        return None
+        return False
     if now - row["last_seen_at"] > _TOUCH_EVERY:
         async with write_transaction(UserSession._meta.db):
             await UserSession.update({UserSession.last_seen_at: now}).where(
                 UserSession.id == row["id"]
             )
-    return int(row["user_id"])
+    return True
 
 
 async def end(token: str | None) -> int | None:
@@ -87,7 +99,7 @@ async def end(token: str | None) -> int | None:
     async with write_transaction(UserSession._meta.db):
         rows = (
             await UserSession.delete()
-            .where(UserSession.token_hash == _digest(token))
+            .where(UserSession.token_hash == digest(token))
             .returning(UserSession.user_id)
         )
     return int(rows[0]["user_id"]) if rows else None

@@ -11,18 +11,20 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
+from piccolo.query.methods.select import Select
 
 from registry.access.masking import mask_form
 from registry.access.personal_data import open_form
 from registry.access.reveal import reveal
-from registry.access.scope import RecordKind, visible
+from registry.access.scope import RecordKind, clause_of, visible
 from registry.api.applications import ApplicationOut, DraftIn, application_out
 from registry.applications.drafts import create_draft
+from registry.prepared import Slot, kept
 from registry.tables import Listing
 from registry.web.errors import error_response
 from registry.web.security import provide_actor
 from workflows import engine
-from workflows.actors import Actor
+from workflows.actors import Actor, Grant
 from workflows.inputs import transition_input
 from workflows.states import Role, State, exit_reason_label
 
@@ -149,16 +151,18 @@ def _out(row: dict[str, Any], with_form: bool) -> ListingOut:
     )
 
 
-async def _visible_row(listing_id: int, actor: Actor) -> dict[str, Any]:
-    scope = visible(RecordKind.listing, actor)
+@kept
+def _one_visible(grants: tuple[Grant, ...]) -> Select[Listing] | None:
+    """One listing by id (the `listing_id` slot) within what the grants see."""
+    scope = clause_of(RecordKind.listing, grants)
     if scope is None:
-        raise NotFoundException()
-    row = await (
-        Listing.select(*COLUMNS)
-        .where((Listing.id == listing_id) & scope)
-        .output(load_json=True)
-        .first()
-    )
+        return None
+    return Listing.select(*COLUMNS).where((Listing.id == Slot("listing_id")) & scope)
+
+
+async def _visible_row(listing_id: int, actor: Actor) -> dict[str, Any]:
+    query = _one_visible(actor.grants)
+    row = None if query is None else await query.first(listing_id=listing_id)
     if row is None:
         raise NotFoundException()
     return row

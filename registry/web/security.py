@@ -17,7 +17,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.access import logins, sessions
-from registry.access.accounts import actor_for
+from registry.access.accounts import actor_for, actor_of_session
 from registry.settings import Settings, get_settings
 from workflows.actors import Actor
 
@@ -57,8 +57,7 @@ async def optional_actor(request: Request[Any, Any, Any]) -> Actor | None:
     if _ACTOR_KEY in request.scope:
         cached: Actor | None = request.scope[_ACTOR_KEY]  # type: ignore[literal-required]
         return cached
-    user_id = await sessions.resolve(session_token(request))
-    actor = await actor_for(user_id) if user_id is not None else None
+    actor = await actor_of_session(session_token(request))
     request.scope[_ACTOR_KEY] = actor  # type: ignore[literal-required]
     return actor
 
