@@ -42,6 +42,7 @@ from registry.db import DatabaseUnreachable, serve_requests, unreachable_message
 from registry.pages import auth as auth_pages
 from registry.pages import bureau, bureau_actions, provider, verify
 from registry.pages import complaints as complaint_pages
+from registry.pages import dashboard as dashboard_pages
 from registry.pages import downloads as download_pages
 from registry.pages import evaluation_inputs as evaluation_input_pages
 from registry.pages import hearings as hearing_pages
@@ -227,6 +228,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *certificates.ROUTES,
             *provider.ROUTES,
             *bureau.ROUTES,
+            *dashboard_pages.ROUTES,
             *bureau_actions.ROUTES,
             *import_pages.ROUTES,
             *notice_pages.ROUTES,

@@ -6,12 +6,11 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-from workflows import storage, timesource
+from workflows import deadlines, timesource
 from workflows.actors import CLOCK
 from workflows.engine import fire
 from workflows.errors import Conflict, Refused
 from workflows.timesource import local_today
-from workflows.transitions import CLOCK_TRANSITIONS
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +22,15 @@ async def tick(now: datetime | None = None) -> Counter[str]:
     running the clock twice, or from two processes, does the same as once.
     """
     now = timesource.resolve(now)
-    # Candidates by date; the engine re-checks each one with the district's own calendar.
-    today = local_today(now)
+    # Candidates by date (what the dashboards list as due); the engine re-checks each one with
+    # the district's own calendar.
     fired: Counter[str] = Counter()
-    for transition in CLOCK_TRANSITIONS:
-        assert transition.due is not None
-        due = await storage.listings_due(transition.sources, transition.due, before=today)
-        for listing_id in due:
-            try:
-                await fire(listing_id, transition.name, CLOCK, now=now)
-            except (Conflict, Refused) as refused:
-                log.info("clock skipped listing %s (%s): %s", listing_id, transition.name, refused)
-                continue
-            fired[transition.name] += 1
+    for deadline in await deadlines.passed(local_today(now)):
+        name = deadline.transition.name
+        try:
+            await fire(deadline.listing_id, name, CLOCK, now=now)
+        except (Conflict, Refused) as refused:
+            log.info("clock skipped listing %s (%s): %s", deadline.listing_id, name, refused)
+            continue
+        fired[name] += 1
     return fired

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from pathlib import Path
@@ -120,13 +120,35 @@ async def write_listing(listing_id: int, expected_version: int, updates: Mapping
     return bool(written)
 
 
-async def listings_due(states: Iterable[State], due_column: str, before: date) -> list[int]:
-    """Ids of listings in one of `states` whose date column `due_column` is before `before`."""
+async def listings_with_due(
+    states: Iterable[State],
+    due_column: str,
+    last_day: date,
+    *,
+    first_day: date | None = None,
+    districts: Collection[int] | None = None,
+) -> list[Row]:
+    """Listings in one of `states` whose date column `due_column` is on or before `last_day`
+    (and not before `first_day`): id, district, state, organisation_name and the day as `due`,
+    by id."""
     column = Listing._meta.get_column_by_name(due_column)
-    rows = await Listing.select(Listing.id).where(
-        Listing.state.is_in([state.value for state in states]) & (column < before)
+    where = Listing.state.is_in([state.value for state in states]) & (column <= last_day)
+    if first_day is not None:
+        where &= column >= first_day
+    if districts is not None:
+        where &= Listing.district.is_in(list(districts) or [-1])
+    rows: list[Row] = await (
+        Listing.select(
+            Listing.id,
+            Listing.district,
+            Listing.state,
+            Listing.organisation.name.as_alias("organisation_name"),
+            column.as_alias("due"),
+        )
+        .where(where)
+        .order_by(Listing.id)
     )
-    return [row["id"] for row in rows]
+    return rows
 
 
 async def snapshot_form(

@@ -57,9 +57,7 @@ async def start(user_id: int, now: datetime | None = None) -> str:
             (UserSession.last_seen_at < now - idle) | (UserSession.created_at < now - lifetime)
         )
         await UserSession.insert(
-            UserSession(
-                token_hash=digest(token), user_id=user_id, created_at=now, last_seen_at=now
-            )
+            UserSession(token_hash=digest(token), user_id=user_id, created_at=now, last_seen_at=now)
         )
     return token
 

@@ -19,8 +19,9 @@ from workflows.states import Role
 _ACTOR = {"actor": Provide(page_actor)}
 # Where each role's work is, in the order a person with several roles lands on it.
 HOME_OF_ROLE: tuple[tuple[Role, str], ...] = (
-    (Role.reviewer, "/bureau"),
-    (Role.approver, "/bureau"),
+    # The deadlines of the day ahead first (the district dashboard), then the queues.
+    (Role.reviewer, "/bureau/dashboard"),
+    (Role.approver, "/bureau/dashboard"),
     (Role.city, "/bureau"),
     (Role.school, "/school"),
     (Role.provider, "/provider"),

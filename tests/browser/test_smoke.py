@@ -13,7 +13,7 @@ async def test_reviewer_logs_in_through_the_page(browser_page: Any) -> None:
     await page.fill("input[name=username]", "reviewer")
     await page.fill("input[name=password]", PASSWORD)
     await page.click("button[type=submit]")
-    await page.wait_for_url("**/bureau")  # the reviewer lands on the review console
+    await page.wait_for_url("**/bureau/dashboard")  # the reviewer lands on the day's deadlines
     assert "reviewer（区教育局审核员）" in await page.inner_text("header")
     await page.click("text=退出")
     await page.wait_for_url("**/")

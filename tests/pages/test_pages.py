@@ -57,8 +57,8 @@ async def test_login_never_redirects_off_site(anonymous: httpx.AsyncClient) -> N
 async def test_each_role_lands_on_its_own_work(db: object, app: Litestar) -> None:
     for username, home in (
         ("provider", "/provider"),
-        ("reviewer", "/bureau"),
-        ("approver", "/bureau"),
+        ("reviewer", "/bureau/dashboard"),  # the day's deadlines first
+        ("approver", "/bureau/dashboard"),
         ("school", "/school"),
         ("city", "/bureau"),
     ):

@@ -1,0 +1,146 @@
+"""The district dashboard: its figures against what a known seed put in the tables, the
+deadline list against what the clock then does, and the page as district staff see it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from registry.oversight.dashboard import dashboard
+from registry.tables import Listing, Organisation
+from tests.api import conftest as api_fixtures
+from tests.cast import BINHAI, CAST, HEPING, NOW, T0, actor, listing_in, listing_row
+from tests.factories import at, state_of, step
+from workflows import deadlines
+from workflows.clock import tick
+from workflows.states import State
+from workflows.timesource import local_today
+
+login = api_fixtures.login
+
+# The seed: how many listings of the cast's provider each district holds, by state.
+SEED = {
+    HEPING: {
+        State.submitted: 2,
+        State.in_review: 1,
+        State.needs_supplement: 1,
+        State.in_public_notice: 1,
+        State.listed: 2,
+        State.under_rectification: 1,
+        State.exited: 1,
+    },
+    BINHAI: {State.listed: 1, State.submitted: 1},
+}
+
+
+async def _seed() -> dict[str, dict[State, list[int]]]:
+    made: dict[str, dict[State, list[int]]] = {}
+    for district, states in SEED.items():
+        organisation = "feiyue" if district == HEPING else "other"
+        for state, count in states.items():
+            for _ in range(count):
+                listing_id = await listing_in(state, organisation=organisation, district=district)
+                made.setdefault(district, {}).setdefault(state, []).append(listing_id)
+                await _make_room(listing_id)
+    return made
+
+
+async def _make_room(listing_id: int) -> None:
+    """Hand the listing to a provider of its own, so the cast's provider may apply again in the
+    district (one live listing per provider and district)."""
+    rows = await Organisation.insert(Organisation(name=f"测试机构{listing_id}")).returning(
+        Organisation.id
+    )
+    await Listing.update({Listing.organisation: rows[0]["id"]}).where(Listing.id == listing_id)
+
+
+def _district(code: str) -> dict[str, object]:
+    return {"id": CAST.districts[code], "code": code, "name": code}
+
+
+async def test_figures_equal_what_the_seed_put_in(db: object) -> None:
+    made = await _seed()
+    board = await dashboard([_district(HEPING)], local_today(NOW))
+    shown = {f.key: f.value for f in board.by_state}
+    expected = {state.value: count for state, count in SEED[HEPING].items()}
+    assert {k: v for k, v in shown.items() if v} == expected
+    assert all(
+        f.href.startswith("/bureau?") and f"district={HEPING}" in f.href for f in board.by_state
+    )
+    # On the whitelist: listed and under rectification (the exited one left it).
+    assert board.whitelist_size == 3
+    sports = next(f for f in board.by_category if f.key == "sports")
+    assert sports.value == 3 and sports.href == f"/?district={HEPING}&category=sports"
+    months = {m.month: m for m in board.months}
+    # Every seeded listing was submitted at T0 (March); approvals at T0; end of notice and the
+    # one exit a month later (April).
+    submitted = sum(SEED[HEPING].values())
+    decided = sum(
+        SEED[HEPING][s]
+        for s in (State.in_public_notice, State.listed, State.under_rectification, State.exited)
+    )
+    assert (months["2026-03"].received, months["2026-03"].decided) == (submitted, decided)
+    assert months["2026-04"].listed == decided - SEED[HEPING][State.in_public_notice]
+    assert months["2026-04"].exits == {"voluntary": 1}
+    assert sum(m.received for m in board.months) == submitted
+    # Binhai's listings count for Binhai only.
+    binhai = await dashboard([_district(BINHAI)], local_today(NOW))
+    assert {f.key: f.value for f in binhai.by_state if f.value} == {"listed": 1, "submitted": 1}
+    assert made[BINHAI][State.listed]
+
+
+async def test_median_review_time_counts_working_days(db: object) -> None:
+    reviewer, approver = await actor("reviewer"), await actor("approver")
+    for days in (2, 10):  # Monday 2 March: decided on Wednesday 4th and on Thursday 12th
+        listing_id = await listing_in(State.in_review)
+        await step(listing_id, "recommend", reviewer, now=T0)
+        await step(listing_id, "approve", approver, now=T0 + timedelta(days=days))
+        await _make_room(listing_id)
+    board = await dashboard([_district(HEPING)], local_today(NOW))
+    # 2 and 8 working days (3–6 and 9–12 March are all working days).
+    assert board.reviews_measured == 2
+    assert board.median_review_days == 5
+
+
+async def test_the_deadline_list_is_what_the_clock_then_does(db: object) -> None:
+    notice = await listing_in(State.in_public_notice)
+    await _make_room(notice)
+    supplement = await listing_in(State.needs_supplement)
+    notice_end = (await listing_row(notice))["notice_end"]
+    supplement_due = (await listing_row(supplement))["supplement_due"]
+    day = min(notice_end, supplement_due)
+    board = await dashboard([_district(HEPING)], day)
+    listed = {(d.listing_id, d.transition.name): d for d in board.deadlines}
+    assert (notice, "end_notice") in listed and (supplement, "lapse_supplement") in listed
+    assert listed[(notice, "end_notice")].days_left(day) == (notice_end - day).days
+    assert [d.listing_id for d in board.notices_ending] == [notice]
+    # The clock fires what `passed` names on the day after each deadline, and nothing before.
+    last = max(notice_end, supplement_due)
+    assert await tick(at(f"{day.isoformat()}T20:00:00")) == {}
+    due = await deadlines.passed(last + timedelta(days=1))
+    assert {(d.listing_id, d.transition.name) for d in due} == set(listed)
+    fired = await tick(at(f"{(last + timedelta(days=1)).isoformat()}T08:00:00"))
+    assert fired == {"end_notice": 1, "lapse_supplement": 1}
+    assert (await state_of(notice))[0] == State.listed
+    assert await deadlines.passed(last + timedelta(days=1)) == []
+
+
+async def test_district_staff_see_their_dashboard_with_charts(login, db: object) -> None:
+    listed = await listing_in(State.listed)
+    await _make_room(listed)
+    await listing_in(State.submitted)
+    client = await login("reviewer")
+    page = await client.get("/bureau/dashboard")
+    assert page.status_code == 200
+    text = page.text
+    assert "监管概览" in text
+    assert text.count("<svg") == 4
+    assert re.search(r'data-figure="state.submitted">1<', text)
+    assert re.search(r'data-figure="whitelist">1<', text)
+    # The city picks the district; an unknown one is not found.
+    city = await login("city")
+    other = await city.get(f"/bureau/dashboard?district={BINHAI}")
+    assert other.status_code == 200 and 'data-figure="whitelist">0<' in other.text
+    assert (await city.get("/bureau/dashboard?district=999999")).status_code == 404
+    provider = await login("provider")
+    assert (await provider.get("/bureau/dashboard")).status_code == 404
