@@ -49,6 +49,7 @@ COLUMN_LABELS: dict[str, str] = {
     "code": "代码",
     "name": "名称",
     "inner_six": "市内六区",
+    "pupils": "在校学生数",
     "policy": "区级政策",
     "position": "排序",
     "district": "区",

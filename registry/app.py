@@ -41,6 +41,7 @@ from registry.api.listings import ListingController
 from registry.db import DatabaseUnreachable, serve_requests, unreachable_message
 from registry.pages import auth as auth_pages
 from registry.pages import bureau, bureau_actions, provider, verify
+from registry.pages import city as city_pages
 from registry.pages import complaints as complaint_pages
 from registry.pages import dashboard as dashboard_pages
 from registry.pages import downloads as download_pages
@@ -229,6 +230,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *provider.ROUTES,
             *bureau.ROUTES,
             *dashboard_pages.ROUTES,
+            *city_pages.ROUTES,
             *bureau_actions.ROUTES,
             *import_pages.ROUTES,
             *notice_pages.ROUTES,

@@ -53,6 +53,9 @@ class District(Table):
     name = Varchar(length=32)
     inner_six = Boolean(default=False, help_text="One of the six inner districts (市内六区)")
     policy = JSON(default={}, help_text="Overrides of the city's default policy")
+    pupils = Integer(
+        null=True, default=None, help_text="Pupils enrolled (the city view's per 10,000 pupils)"
+    )
 
 
 class Category(Table):

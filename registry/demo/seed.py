@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from time import perf_counter
@@ -64,6 +65,15 @@ async def _require_expert_review(code: str) -> None:
 def demo_email(username: str) -> str:
     """The address a demo user is created with."""
     return f"{username}@{DEMO_EMAIL_DOMAIN}"
+
+
+async def _record_enrolment(seed: int, districts: dict[str, tuple[int, DistrictInfo]]) -> None:
+    """Invented pupil numbers for all districts but one (the city view shows "—" where a
+    district has not recorded its enrolment)."""
+    rng = random.Random(seed)
+    for code in sorted(districts)[:-1]:
+        pupils = rng.randrange(20_000, 160_000, 100)
+        await District.update({District.pupils: pupils}).where(District.code == code)
 
 
 async def load_districts() -> dict[str, tuple[int, DistrictInfo]]:
@@ -297,6 +307,7 @@ async def seed_demo_data(
     with progress_bar("写入评估周期、评价与检查"):
         evaluated = await seed_evaluations(seed, reviewers)
     await _require_expert_review(EXPERT_DISTRICT)
+    await _record_enrolment(seed, districts)
     rows = await Listing.select(Listing.state)
     counts = Counter(r["state"] for r in rows)
     events = await AuditEvent.count()

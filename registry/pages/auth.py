@@ -22,7 +22,7 @@ HOME_OF_ROLE: tuple[tuple[Role, str], ...] = (
     # The deadlines of the day ahead first (the district dashboard), then the queues.
     (Role.reviewer, "/bureau/dashboard"),
     (Role.approver, "/bureau/dashboard"),
-    (Role.city, "/bureau"),
+    (Role.city, "/city"),
     (Role.school, "/school"),
     (Role.provider, "/provider"),
 )

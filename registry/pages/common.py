@@ -67,6 +67,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("/school", "我的合作", frozenset({Role.school})),
     ("/school/evaluation", "学校评价", frozenset({Role.school})),
     ("/school/incidents", "安全事故", frozenset({Role.school})),
+    ("/city", "全市概览", frozenset({Role.city})),
     ("/bureau/dashboard", "监管概览", BUREAU),
     ("/bureau", "审核工作台", BUREAU),
     ("/bureau/evaluation", "评估", BUREAU),

@@ -267,6 +267,7 @@ ROUTES: list[Row] = [
           params={"listing_id": "@listing.R"}),
     route("GET", "/bureau", ok=ALL_STAFF),
     route("GET", "/bureau/dashboard", ok=ALL_STAFF, refused=404),
+    route("GET", "/city", ok="city", refused=404),
     route("GET", "/bureau/listings/{listing_id:int}", ok=HEPING_STAFF,
           params={"listing_id": "@listing.R"}),
     route("POST", "/bureau/listings/{listing_id:int}/actions/{action:str}", ok="reviewer",

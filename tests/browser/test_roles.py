@@ -113,8 +113,8 @@ async def test_a_parent_searches_on_a_phone_and_pages_back(
                                            "/bureau/rubric", "/bureau/import",
                                            "/whitelist/export"]),
         ("approver", "/bureau/dashboard", ["@review", "/bureau/evaluation", "/account/password"]),
-        ("city", "/bureau", ["/bureau/dashboard", "/bureau/evaluation", "/bureau/complaints",
-                             "/bureau/rubric"]),
+        ("city", "/city", ["/bureau", "/bureau/dashboard", "/bureau/evaluation",
+                           "/bureau/complaints", "/bureau/rubric"]),
     ],
 )  # fmt: skip
 async def test_each_role_lands_on_its_work_and_every_page_fits(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
+from registry.oversight.city import city_rows
 from registry.oversight.dashboard import dashboard
-from registry.tables import Listing, Organisation
+from registry.tables import District, Listing, Organisation
 from tests.api import conftest as api_fixtures
 from tests.cast import BINHAI, CAST, HEPING, NOW, T0, actor, listing_in, listing_row
 from tests.factories import at, state_of, step
@@ -144,3 +146,27 @@ async def test_district_staff_see_their_dashboard_with_charts(login, db: object)
     assert (await city.get("/bureau/dashboard?district=999999")).status_code == 404
     provider = await login("provider")
     assert (await provider.get("/bureau/dashboard")).status_code == 404
+
+
+async def test_the_city_sees_each_district_as_its_dashboard_counts_it(login, db: object) -> None:
+    await _seed()
+    await District.update({District.pupils: 20_000}).where(District.code == HEPING)
+    rows = {r.district["code"]: r for r in await city_rows(local_today(NOW))}
+    assert len(rows) == 16
+    for code in (HEPING, BINHAI):
+        alone = await dashboard([_district(code)], local_today(NOW))
+        assert rows[code].board.whitelist_size == alone.whitelist_size
+        assert rows[code].board.by_state == alone.by_state
+    heping = rows[HEPING]
+    assert heping.board.whitelist_size == 3
+    assert heping.per_10k_pupils == Decimal("1.5")  # 3 listings per 20,000 pupils
+    assert rows[BINHAI].per_10k_pupils is None  # enrolment not recorded
+    assert heping.exits_by_reason == {"voluntary": 1}
+    assert heping.schools == 1 and heping.engaging_schools == 0
+    client = await login("city")
+    page = await client.get("/city")
+    assert page.status_code == 200
+    row = page.text.split(f'data-district="{HEPING}"')[1].split("</tr>")[0]
+    assert 'data-figure="whitelist">3<' in row and "1.5" in row
+    reviewer = await login("reviewer")
+    assert (await reviewer.get("/city")).status_code == 404

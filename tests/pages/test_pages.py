@@ -51,7 +51,7 @@ async def test_login_never_redirects_off_site(anonymous: httpx.AsyncClient) -> N
             "next": "//evil.example/",
         },
     )
-    assert response.headers["location"] == "/bureau"  # the city's own work, not the link
+    assert response.headers["location"] == "/city"  # the city's own work, not the link
 
 
 async def test_each_role_lands_on_its_own_work(db: object, app: Litestar) -> None:
@@ -60,7 +60,7 @@ async def test_each_role_lands_on_its_own_work(db: object, app: Litestar) -> Non
         ("reviewer", "/bureau/dashboard"),  # the day's deadlines first
         ("approver", "/bureau/dashboard"),
         ("school", "/school"),
-        ("city", "/bureau"),
+        ("city", "/city"),
     ):
         async with http_client(app) as client:
             token = await _csrf(client)
