@@ -78,6 +78,41 @@ async def test_a_replaced_database_file_is_read_not_the_old_one(db: Engine, tmp_
     assert await District.count() == 15
 
 
+async def test_a_read_on_the_spot_sees_each_commit_and_a_replaced_file(
+    db: Engine, tmp_path: Path
+) -> None:
+    assert isinstance(db, PooledSQLiteEngine)
+    count = "SELECT count(*) AS n FROM district"
+    assert db.read_now(count) == [{"n": 16}]
+    # Another process's commit is seen by the next read, with no wait.
+    other = sqlite3.connect(db.path)
+    other.execute("DELETE FROM district WHERE code = '120119'")
+    other.commit()
+    assert db.read_now(count) == [{"n": 15}]
+    # A writer holding its transaction open does not make the read wait, nor see its rows.
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("DELETE FROM district WHERE code = '120118'")
+    assert db.read_now(count) == [{"n": 15}]
+    other.rollback()
+    other.close()
+    copy = tmp_path / "copy.sqlite"
+    source, target = sqlite3.connect(db.path), sqlite3.connect(copy)
+    source.backup(target)
+    target.execute("PRAGMA journal_mode=DELETE")
+    target.execute("DELETE FROM district WHERE code = '120101'")
+    target.commit()
+    source.close()
+    target.close()
+    path = Path(db.path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(copy, path.with_name(path.name + ".new"))
+    path.with_name(path.name + ".new").replace(path)
+    assert db.read_now(count) == [{"n": 14}]
+    # It never writes.
+    assert db.read_now("DELETE FROM district") is None
+
+
 async def test_closing_the_pool_closes_idle_connections(db: Engine) -> None:
     assert isinstance(db, PooledSQLiteEngine)
     await District.count()

@@ -93,7 +93,11 @@ async def current() -> tuple[str, int] | None:
     The database is part of it: two databases (a test's copy of a template, a restored
     archive) can stand at the same count with different entries.
     """
-    return token(await SharedGeneration.raw(CURRENT))
+    # Every public page and search asks, so on SQLite it is read on the spot (a thread hop
+    # to a pooled connection cost more than twice the rest of serving a kept page).
+    read_now = getattr(SharedGeneration._meta.db, "read_now", None)
+    rows = read_now(CURRENT) if read_now is not None else None
+    return token(rows if rows is not None else await SharedGeneration.raw(CURRENT))
 
 
 def token(rows: list[dict[str, Any]]) -> tuple[str, int] | None:
