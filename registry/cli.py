@@ -338,6 +338,38 @@ def export_notice(
     click.echo(f"wrote {out_path} ({len(document.entries)} listings in public notice)")
 
 
+@main.group()
+def report() -> None:
+    """Reports for supervision."""
+
+
+@report.command("supervision")
+@click.option("--from", "start", required=True, help="First day of the period (YYYY-MM-DD).")
+@click.option("--to", "end", required=True, help="Last day of the period (YYYY-MM-DD).")
+@click.option(
+    "--format", "kind", type=click.Choice(["pdf", "xlsx"]), default="pdf", show_default=True
+)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="File.")
+def report_supervision(start: str, end: str, kind: str, out_path: str) -> None:
+    """Write the city's supervision report of a period, with the figures of /city."""
+    from pathlib import Path
+
+    from registry.oversight.report import ReportError, parse_period, render, supervision_report
+    from workflows.engine import local_today
+
+    today = local_today()
+    try:
+        period = parse_period(start, end, today)
+    except ReportError as error:
+        raise click.BadParameter(str(error), param_hint=f"--{error.field}") from error
+
+    async def build() -> bytes:
+        return await render(await supervision_report(period, today), kind)
+
+    Path(out_path).write_bytes(_run(build()))
+    click.echo(f"wrote {out_path} (supervision report {period.start} to {period.end}, {kind})")
+
+
 @main.group("import")
 def import_group() -> None:
     """Bringing existing data in."""

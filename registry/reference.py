@@ -41,6 +41,8 @@ def short_name(name: str) -> str:
 
 # code → short form
 DISTRICT_SHORT_NAMES: dict[str, str] = {code: short_name(name) for code, name, _ in DISTRICTS}
+# The city's own code (天津市), for what the city issues rather than a district.
+CITY_CODE = "120000"
 
 CATEGORIES: tuple[tuple[str, str], ...] = (
     ("sports", "体育"),

@@ -19,9 +19,11 @@ import asyncpg
 from piccolo.query.functions.aggregate import Max
 
 from registry.db import write_transaction
-from registry.reference import DISTRICT_SHORT_NAMES
+from registry.reference import CITY_CODE, DISTRICT_SHORT_NAMES
 from registry.tables import IssuedNumber
 
+# 机关代字: a district bureau's short name; the city's education commission is 津教.
+ISSUER_STEMS = {**DISTRICT_SHORT_NAMES, CITY_CODE: "津"}
 # Enough for any burst of simultaneous issues in one district; each retry sees the winner's row.
 ATTEMPTS = 20
 
@@ -48,7 +50,7 @@ class Issued:
 def document_number(district_code: str, year: int, sequence: int) -> str:
     """The number as printed: {stem}教〔{year}〕{sequence}号 (GB/T 9704-2012 7.2.4), the stem
     (机关代字) being the district's short name."""
-    stem = DISTRICT_SHORT_NAMES.get(district_code, district_code)
+    stem = ISSUER_STEMS.get(district_code, district_code)
     return f"{stem}教〔{year}〕{sequence}号"
 
 

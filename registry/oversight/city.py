@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count
 
-from registry.oversight.dashboard import UNGRADED, Dashboard, dashboard, month_keys
+from registry.oversight.dashboard import UNGRADED, Dashboard, Period, dashboard
 from registry.settings import get_settings
 from registry.tables import Complaint, District, Engagement, School
 from workflows.policy import effective_policy
@@ -33,7 +33,7 @@ class CityRow:
     pupils: int | None
     schools: int
     engaging_schools: int
-    complaints: int  # received in the dashboard's twelve months
+    complaints: int  # received in the period
     excellent_warning: Decimal
 
     @property
@@ -72,7 +72,7 @@ class CityRow:
 
     @property
     def exits_by_reason(self) -> dict[str, int]:
-        """Exits of the twelve months, by reason."""
+        """Exits of the period, by reason."""
         total: Counter[str] = Counter()
         for month in self.board.months:
             total.update(month.exits)
@@ -80,7 +80,7 @@ class CityRow:
 
     @property
     def complaints_per_100(self) -> Decimal | None:
-        """Complaints received in twelve months per 100 listings on the whitelist."""
+        """Complaints received in the period per 100 listings on the whitelist."""
         if not self.board.whitelist_size:
             return None
         return _one_place(Decimal(self.complaints) * 100 / self.board.whitelist_size)
@@ -121,22 +121,24 @@ async def _schools(ids: Sequence[int]) -> tuple[Counter[int], Counter[int]]:
     return schools, engaging
 
 
-async def _complaints(ids: Sequence[int], today: date) -> Counter[int]:
-    zone = ZoneInfo(get_settings().timezone)
-    since = datetime.combine(date.fromisoformat(month_keys(today)[0] + "-01"), datetime.min.time())
+async def _complaints(ids: Sequence[int], period: Period) -> Counter[int]:
+    since, until = period.bounds(ZoneInfo(get_settings().timezone))
     rows = await (
         Complaint.select(Complaint.listing.district.as_alias("district"), Count())
         .where(
             Complaint.listing.district.is_in(list(ids))
-            & (Complaint.submitted_at >= since.replace(tzinfo=zone))
+            & (Complaint.submitted_at >= since)
+            & (Complaint.submitted_at < until)
         )
         .group_by(Complaint.listing.district)
     )
     return Counter({int(r["district"]): int(r["count"]) for r in rows})
 
 
-async def city_rows(today: date) -> list[CityRow]:
-    """Every district's row, in the order of their codes."""
+async def city_rows(today: date, period: Period | None = None) -> list[CityRow]:
+    """Every district's row, in the order of their codes; flows over `period` (the twelve
+    months to today by default)."""
+    period = period or Period.months_to(today)
     districts = await (
         District.select(District.id, District.code, District.name, District.pupils, District.policy)
         .order_by(District.code)
@@ -144,7 +146,7 @@ async def city_rows(today: date) -> list[CityRow]:
     )
     ids = [d["id"] for d in districts]
     schools, engaging = await _schools(ids)
-    complaints = await _complaints(ids, today)
+    complaints = await _complaints(ids, period)
     rows = []
     for district in districts:
         policy = effective_policy(district["policy"])
@@ -152,7 +154,7 @@ async def city_rows(today: date) -> list[CityRow]:
         rows.append(
             CityRow(
                 district=district,
-                board=await dashboard([district], today),
+                board=await dashboard([district], today, period),
                 pupils=district["pupils"],
                 schools=schools[district["id"]],
                 engaging_schools=engaging[district["id"]],

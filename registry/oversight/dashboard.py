@@ -49,6 +49,8 @@ DUE_SOON_DAYS = 7
 EXPIRY_DAYS = 90
 DEADLINE_DAYS = 14
 MONTHS = 12
+# How far before a period a submission is looked for, to time a decision made in the period.
+PAIRING_DAYS = 366
 # A decision ends the review an application's submission started.
 DECISIONS = ("approve", "reject")
 OPEN_COMPLAINTS = (ComplaintStatus.received.value, ComplaintStatus.investigating.value)
@@ -101,6 +103,7 @@ class Dashboard:
     """Everything the district dashboard shows, for one or more districts."""
 
     today: date
+    period: Period
     districts: list[dict[str, Any]]
     by_state: list[Figure]
     by_category: list[Figure]
@@ -131,18 +134,38 @@ def _month(moment: datetime | date, zone: ZoneInfo) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def month_keys(today: date, count: int = MONTHS) -> list[str]:
-    """The last `count` months, oldest first, ending with today's."""
-    year, month = today.year, today.month
-    keys = []
-    for _ in range(count):
-        keys.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return keys[::-1]
+@dataclass(frozen=True)
+class Period:
+    """The days the flow figures count (applications, decisions, listings, exits, complaints),
+    both ends included."""
 
+    start: date
+    end: date
 
-def _first_of(key: str) -> date:
-    return date(int(key[:4]), int(key[5:]), 1)
+    @classmethod
+    def months_to(cls, today: date, count: int = MONTHS) -> Period:
+        """The dashboards' period: `count` calendar months, the last being today's, to today."""
+        year, month = today.year, today.month - (count - 1)
+        while month < 1:
+            year, month = year - 1, month + 12
+        return cls(date(year, month, 1), today)
+
+    def month_keys(self) -> list[str]:
+        """Its months, oldest first (2026-11)."""
+        keys = []
+        year, month = self.start.year, self.start.month
+        while (year, month) <= (self.end.year, self.end.month):
+            keys.append(f"{year:04d}-{month:02d}")
+            year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+        return keys
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """Its first moment and the moment after it, in the registry's time zone."""
+        start = datetime.combine(self.start, datetime.min.time(), zone)
+        return start, datetime.combine(self.end + timedelta(days=1), datetime.min.time(), zone)
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
 
 
 def _console(codes: list[str], **query: str) -> str:
@@ -225,10 +248,12 @@ async def _last_cycle(ids: list[int], codes: list[str]) -> tuple[str, list[Figur
     return "、".join(names), _grades((r["grade"] for r in rows), lambda _: href)
 
 
-async def _flow(ids: list[int], today: date, zone: ZoneInfo) -> tuple[list[MonthFlow], list[Any]]:
-    """Monthly counts from the audit trail (a resubmission is not a new application)."""
-    keys = month_keys(today)
-    since = datetime.combine(_first_of(keys[0]), datetime.min.time(), zone)
+async def _flow(
+    ids: list[int], period: Period, zone: ZoneInfo
+) -> tuple[list[MonthFlow], list[Any]]:
+    """Monthly counts from the audit trail (a resubmission is not a new application); and the
+    events, from a year before the period on, that pair a decision with its submission."""
+    since, until = period.bounds(zone)
     events = await (
         AuditEvent.select(
             AuditEvent.listing, AuditEvent.action, AuditEvent.occurred_at, AuditEvent.to_state
@@ -236,7 +261,8 @@ async def _flow(ids: list[int], today: date, zone: ZoneInfo) -> tuple[list[Month
         .where(
             AuditEvent.listing.district.is_in(ids)
             & AuditEvent.action.is_in(["submit", *DECISIONS, "end_notice", "import"])
-            & (AuditEvent.occurred_at >= since)
+            & (AuditEvent.occurred_at >= since - timedelta(days=PAIRING_DAYS))
+            & (AuditEvent.occurred_at < until)
         )
         .order_by(AuditEvent.id)
     )
@@ -244,11 +270,14 @@ async def _flow(ids: list[int], today: date, zone: ZoneInfo) -> tuple[list[Month
         Listing.district.is_in(ids)
         & (Listing.state == State.exited.value)
         & (Listing.exited_at >= since)
+        & (Listing.exited_at < until)
     )
     received: Counter[str] = Counter()
     decided: Counter[str] = Counter()
     listed: Counter[str] = Counter()
     for event in events:
+        if event["occurred_at"] < since:
+            continue  # only there to pair a decision with its submission
         key = _month(event["occurred_at"], zone)
         if event["action"] == "submit":
             received[key] += 1
@@ -260,15 +289,17 @@ async def _flow(ids: list[int], today: date, zone: ZoneInfo) -> tuple[list[Month
     for row in exits:
         exited[_month(row["exited_at"], zone)][row["exit_reason"] or ExitReason.other.value] += 1
     flows = [
-        MonthFlow(key, received[key], decided[key], listed[key], dict(exited[key])) for key in keys
+        MonthFlow(key, received[key], decided[key], listed[key], dict(exited[key]))
+        for key in period.month_keys()
     ]
     return flows, events
 
 
 async def _review_days(
-    ids: list[int], events: list[Mapping[str, Any]], zone: ZoneInfo
+    ids: list[int], events: list[Mapping[str, Any]], period: Period, zone: ZoneInfo
 ) -> list[int]:
-    """Working days from each decided application's latest submission to its decision."""
+    """Working days from the latest submission to the decision, for each decision in the
+    period."""
     policies = {
         row["id"]: row["policy"]
         for row in await District.select(District.id, District.policy)
@@ -291,7 +322,8 @@ async def _review_days(
         elif event["action"] in DECISIONS and event["listing"] in submitted:
             calendar = calendars[districts[event["listing"]]]
             start = submitted.pop(event["listing"])
-            days.append(calendar.working_days_between(start, day))
+            if day in period:
+                days.append(calendar.working_days_between(start, day))
     return days
 
 
@@ -340,15 +372,19 @@ async def _distinct_listings(table: Any, cycle_id: int) -> int:
     return len(rows)
 
 
-async def dashboard(districts: Collection[Mapping[str, Any]], today: date) -> Dashboard:
-    """The figures of `districts` ([{id, code, name}]) as of `today`."""
+async def dashboard(
+    districts: Collection[Mapping[str, Any]], today: date, period: Period | None = None
+) -> Dashboard:
+    """The figures of `districts` ([{id, code, name}]) as of `today`; the flows over `period`
+    (by default the twelve months to today)."""
+    period = period or Period.months_to(today)
     ids = [int(d["id"]) for d in districts]
     codes = [str(d["code"]) for d in districts]
     names = {int(d["id"]): str(d["name"]) for d in districts}
     zone = ZoneInfo(get_settings().timezone)
     entries = await _entries(codes)
-    flows, events = await _flow(ids, today, zone)
-    review_days = await _review_days(ids, events, zone)
+    flows, events = await _flow(ids, period, zone)
+    review_days = await _review_days(ids, events, period, zone)
     ahead = await deadlines.due_by(today + timedelta(days=EXPIRY_DAYS), districts=ids)
     by_column: dict[str, list[Deadline]] = defaultdict(list)
     for deadline in ahead:
@@ -361,6 +397,7 @@ async def dashboard(districts: Collection[Mapping[str, Any]], today: date) -> Da
     cycle_name, cycle_grades = await _last_cycle(ids, codes)
     return Dashboard(
         today=today,
+        period=period,
         districts=list(districts),
         by_state=await _by_state(ids, codes),
         by_category=_by_category(entries, codes),

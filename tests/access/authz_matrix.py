@@ -268,6 +268,8 @@ ROUTES: list[Row] = [
     route("GET", "/bureau", ok=ALL_STAFF),
     route("GET", "/bureau/dashboard", ok=ALL_STAFF, refused=404),
     route("GET", "/city", ok="city", refused=404),
+    route("GET", "/city/report", ok="city", refused=404,
+          query={"from": "2026-01-01", "to": "2026-03-31", "format": "xlsx"}),
     route("GET", "/bureau/listings/{listing_id:int}", ok=HEPING_STAFF,
           params={"listing_id": "@listing.R"}),
     route("POST", "/bureau/listings/{listing_id:int}/actions/{action:str}", ok="reviewer",

@@ -3,15 +3,23 @@ deadline list against what the clock then does, and the page as district staff s
 
 from __future__ import annotations
 
+import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import load_workbook
+from piccolo.engine.base import Engine
+from pypdf import PdfReader
 
 from registry.oversight.city import city_rows
-from registry.oversight.dashboard import dashboard
+from registry.oversight.dashboard import Period, dashboard
+from registry.oversight.report import report_pdf, report_xlsx, supervision_report
 from registry.tables import District, Listing, Organisation
 from tests.api import conftest as api_fixtures
 from tests.cast import BINHAI, CAST, HEPING, NOW, T0, actor, listing_in, listing_row
+from tests.cli_runner import registry
 from tests.factories import at, state_of, step
 from workflows import deadlines
 from workflows.clock import tick
@@ -170,3 +178,75 @@ async def test_the_city_sees_each_district_as_its_dashboard_counts_it(login, db:
     assert 'data-figure="whitelist">3<' in row and "1.5" in row
     reviewer = await login("reviewer")
     assert (await reviewer.get("/city")).status_code == 404
+
+
+async def test_the_supervision_report_has_the_city_views_figures(login, db: object) -> None:
+    await _seed()
+    await District.update({District.pupils: 20_000}).where(District.code == HEPING)
+    today = local_today(NOW)
+    period = Period(date(2026, 3, 1), date(2026, 4, 30))
+    rows = {r.district["code"]: r for r in await city_rows(today, period)}
+    document = await supervision_report(period, today)
+    assert document.number == "津教〔2026〕1号"
+    table = dict(document.table())
+    heping = table["和平区"]
+    headers = [h for h, _ in document.columns]
+    column = dict(zip(headers, heping, strict=True))
+    assert column["白名单机构"] == rows[HEPING].board.whitelist_size == 3
+    assert column["每万名学生机构数"] == Decimal("1.5")
+    assert column["受理申请"] == sum(SEED[HEPING].values())  # every one submitted in March
+    assert column["退出"] == 1 and column["新入库"] == 4
+    # The same period again keeps its number; the workbook and the PDF say the same.
+    assert (await supervision_report(period, today)).number == document.number
+    sheet = load_workbook(io.BytesIO(report_xlsx(document)))["各区对比"]
+    lines = {r[0]: r[1:] for r in sheet.iter_rows(min_row=4, values_only=True)}
+    assert list(lines["和平区"]) == [float(v) if isinstance(v, Decimal) else v for v in heping]
+    assert lines["全市"][headers.index("受理申请")] == sum(
+        sum(states.values()) for states in SEED.values()
+    )
+    pages = PdfReader(io.BytesIO(await report_pdf(document))).pages
+    # Read as one text: without spaces and line breaks, and without the page numbers (— 2 —)
+    # that fall inside a paragraph running onto the next page.
+    text = re.sub(r"—\d+—", "", re.sub(r"\s+", "", "".join(p.extract_text() for p in pages)))
+    assert "天津市教育委员会" in text and "津教〔2026〕1号" in text
+    assert "2026年3月1日至2026年4月30日" in text
+    assert f"受理入库申请{sum(sum(s.values()) for s in SEED.values())}件" in text
+    # The download on /city, and a period it refuses with the field named.
+    city = await login("city")
+    got = await city.get(
+        "/city/report", params={"from": "2026-03-01", "to": "2026-04-30", "format": "xlsx"}
+    )
+    assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
+    assert load_workbook(io.BytesIO(got.content))["各区对比"]["A4"].value == "和平区"
+    bad = await city.get("/city/report", params={"from": "2026-05-01", "to": "2026-04-30"})
+    assert bad.status_code == 400 and "结束日期：结束日期不能早于开始日期" in bad.text
+
+
+async def test_the_report_command_writes_both_formats(db: Engine, tmp_path: Path) -> None:
+    await listing_in(State.listed)
+    out = tmp_path / "report.pdf"
+    done = await registry(
+        db, "report", "supervision", "--from", "2026-01-01", "--to", "2026-11-15", "--out", str(out)
+    )
+    assert done.code == 0, done.err
+    assert out.read_bytes().startswith(b"%PDF")
+    sheet = tmp_path / "report.xlsx"
+    done = await registry(
+        db,
+        "report",
+        "supervision",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-11-15",
+        "--format",
+        "xlsx",
+        "--out",
+        str(sheet),
+    )
+    assert done.code == 0, done.err
+    assert load_workbook(sheet)["各区对比"]["A4"].value == "和平区"
+    wrong = await registry(
+        db, "report", "supervision", "--from", "2026-02-30", "--to", "2026-11-15", "--out", str(out)
+    )
+    assert wrong.code == 2 and "--from" in wrong.err and "YYYY-MM-DD" in wrong.err
