@@ -39,6 +39,7 @@ from registry.api.auth import AuthController
 from registry.api.health import health
 from registry.api.listings import ListingController
 from registry.db import DatabaseUnreachable, serve_requests, unreachable_message
+from registry.oversight.reminders import remind
 from registry.pages import auth as auth_pages
 from registry.pages import bureau, bureau_actions, provider, verify
 from registry.pages import city as city_pages
@@ -70,6 +71,7 @@ from registry.web.security import add_security_headers, csrf_config, origin_guar
 from workflows import timesource
 from workflows.audit import anchor_daily
 from workflows.clock import tick
+from workflows.timesource import local_today
 
 
 def _admin_mount(settings: Settings) -> Any:
@@ -167,6 +169,9 @@ async def clock_turn(holder: str, interval_seconds: int) -> bool:
     fired = await tick()
     if fired:
         log.info("clock applied %s", dict(fired))
+    given = await remind(local_today(), timesource.now())
+    if given:
+        log.info("reminders given %s", dict(given))
     # Once a day the chain's head goes to the anchor file (a no-op the rest of the day).
     if await anchor_daily():
         log.info("audit chain head anchored")

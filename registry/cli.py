@@ -129,11 +129,14 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--now", "now_text", default=None, help="ISO-8601 time to act as now.")
 def tick(now_text: str | None) -> None:
     """Apply the time-driven transitions that are due (idempotent)."""
+    from registry.oversight.reminders import remind
     from workflows.audit import anchor_daily
     from workflows.clock import tick as clock_tick
+    from workflows.timesource import local_today, resolve
 
     now = _parse_now(now_text)
     fired = _run(clock_tick(now))
+    given = _run(remind(local_today(now), resolve(now)))
     # Where cron runs the clock (REGISTRY_CLOCK_INTERVAL=0), the daily anchor comes with it.
     try:
         _run(anchor_daily(now))
@@ -142,6 +145,9 @@ def tick(now_text: str | None) -> None:
     total = sum(fired.values())
     details = ", ".join(f"{name}: {count}" for name, count in sorted(fired.items()))
     click.echo(f"{total} transitions applied" + (f" ({details})" if details else ""))
+    if given:
+        kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(given.items()))
+        click.echo(f"{sum(given.values())} reminders given ({kinds})")
 
 
 @main.group()

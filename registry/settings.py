@@ -35,6 +35,9 @@ class Settings:
     redis_url: str | None = None
     # Every key the registry writes to Redis starts with this (several deployments, one Redis).
     redis_prefix: str = "registry:"
+    # Set: reminders are also e-mailed (smtp://[user:password@]host[:port]?from=address;
+    # smtps:// for TLS from the start, ?starttls=1 to upgrade). Unset: the inbox only.
+    smtp_url: str | None = None
 
     @property
     def engine(self) -> str:
@@ -100,6 +103,7 @@ def load_settings() -> Settings:
         signups_per_address_hour=_int("REGISTRY_SIGNUPS_PER_ADDRESS_HOUR", 5),
         redis_url=os.environ.get("REGISTRY_REDIS_URL", "").strip() or None,
         redis_prefix=os.environ.get("REGISTRY_REDIS_PREFIX", "registry:"),
+        smtp_url=os.environ.get("REGISTRY_SMTP_URL", "").strip() or None,
         allowed_hosts=tuple(
             h.strip() for h in os.environ.get("REGISTRY_ALLOWED_HOSTS", "").split(",") if h.strip()
         ),

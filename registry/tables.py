@@ -563,6 +563,29 @@ class SharedGeneration(Table):
     value = BigInt(default=0)
 
 
+class Reminder(Table):
+    """A reminder given once: to a provider before one of its deadlines, or a reviewer's daily
+    digest. Shown in the inbox; e-mailed too when SMTP is configured.
+
+    `key` says what it reminds of (kind, listing, the deadline's day, how many days ahead), so
+    a second clock, another worker or a restart cannot give the same reminder twice.
+    """
+
+    id: Serial
+    key = Varchar(length=160, unique=True, help_text="kind/listing/day/lead: which reminder")
+    kind = Varchar(length=32)
+    organisation = Integer(null=True, default=None, index=True, help_text="The provider told")
+    user_id = Integer(null=True, default=None, index=True, help_text="The reviewer told")
+    listing = Integer(null=True, default=None)
+    title = Varchar(length=200)
+    body = Text(default="")
+    due = Date(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    emailed_at = Timestamptz(null=True, default=None)
+    email_attempts = Integer(default=0)
+    email_error = Varchar(length=255, default="")
+
+
 class IssuedNumber(Table):
     """The register of outgoing documents' numbers (发文登记): one row per numbered document.
 
@@ -614,4 +637,5 @@ TABLES: tuple[type[Table], ...] = (
     SharedLease,
     SharedGeneration,
     IssuedNumber,
+    Reminder,
 )

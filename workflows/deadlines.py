@@ -22,6 +22,7 @@ class Deadline:
 
     listing_id: int
     district_id: int
+    organisation_id: int
     organisation_name: str
     state: str
     transition: Transition
@@ -60,6 +61,7 @@ async def due_by(
             Deadline(
                 listing_id=row["id"],
                 district_id=row["district"],
+                organisation_id=row["organisation"],
                 organisation_name=row["organisation_name"],
                 state=row["state"],
                 transition=transition,

@@ -129,8 +129,8 @@ async def listings_with_due(
     districts: Collection[int] | None = None,
 ) -> list[Row]:
     """Listings in one of `states` whose date column `due_column` is on or before `last_day`
-    (and not before `first_day`): id, district, state, organisation_name and the day as `due`,
-    by id."""
+    (and not before `first_day`): id, district, state, organisation, organisation_name and the
+    day as `due`, by id."""
     column = Listing._meta.get_column_by_name(due_column)
     where = Listing.state.is_in([state.value for state in states]) & (column <= last_day)
     if first_day is not None:
@@ -142,6 +142,7 @@ async def listings_with_due(
             Listing.id,
             Listing.district,
             Listing.state,
+            Listing.organisation,
             Listing.organisation.name.as_alias("organisation_name"),
             column.as_alias("due"),
         )

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from registry.labels import event_label, state_label
-from registry.tables import AuditEvent, Listing
+from registry.tables import AuditEvent, Listing, Reminder
 from workflows import timesource
 from workflows.policy import calendar_for, effective_policy
 from workflows.states import ExitReason, State
@@ -45,6 +45,7 @@ TITLES: dict[str, tuple[str, str | None, str]] = {
 }
 # Where the provider acts on a message (the listing's page otherwise).
 LINKS = {"evaluation.provisional": "/provider/hearings"}
+REMINDER_LINKS = {"self_report": "/provider/evaluation"}
 
 
 class InboxItem(msgspec.Struct):
@@ -143,6 +144,38 @@ async def _reminders(organisation_id: int, today: date) -> list[InboxItem]:
     return items
 
 
+async def _given(organisation_id: int, today: date) -> list[InboxItem]:
+    """The reminders the clock gave the provider (registry/oversight/reminders.py) whose day
+    has not passed, newest first."""
+    rows = await (
+        Reminder.select()
+        .where((Reminder.organisation == organisation_id) & (Reminder.due >= today))
+        .order_by(Reminder.id, ascending=False)
+    )
+    listings = sorted({row["listing"] for row in rows if row["listing"] is not None})
+    districts = {
+        row["id"]: row["district_name"]
+        for row in await Listing.select(
+            Listing.id, Listing.district.name.as_alias("district_name")
+        ).where(Listing.id.is_in(listings or [-1]))
+    }
+    return [
+        InboxItem(
+            kind="reminder",
+            listing_id=row["listing"] or 0,
+            district_name=districts.get(row["listing"], ""),
+            action=row["kind"],
+            title=row["title"],
+            message="",
+            detail=row["body"],
+            due=row["due"],
+            occurred_at=row["created_at"],
+            link=REMINDER_LINKS.get(row["kind"], f"/provider/applications/{row['listing']}"),
+        )
+        for row in rows
+    ]
+
+
 def _messages_of(organisation_id: int) -> Any:
     return (AuditEvent.listing.organisation == organisation_id) & AuditEvent.action.is_in(
         list(TITLES)
@@ -168,7 +201,16 @@ async def inbox_for(
         .offset(offset)
         .output(load_json=True)
     )
-    reminders = await _reminders(organisation_id, today) if offset == 0 else []
+    reminders = []
+    if offset == 0:
+        reminders = await _reminders(organisation_id, today)
+        # A deadline the live reminder already names is not named twice.
+        named = {(item.listing_id, item.due) for item in reminders}
+        reminders += [
+            item
+            for item in await _given(organisation_id, today)
+            if (item.listing_id, item.due) not in named
+        ]
     return reminders + [_message(row) for row in rows]
 
 
