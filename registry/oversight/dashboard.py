@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count
 
+from registry.evaluation.gather import EVALUATED_STATES
 from registry.reference import CATEGORY_LABELS
 from registry.settings import get_settings
 from registry.tables import (
@@ -345,7 +346,7 @@ async def _cycles(ids: list[int], names: Mapping[int, str]) -> list[CycleProgres
     for cycle in cycles:
         evaluated = await Listing.count().where(
             (Listing.district == cycle["district"])
-            & Listing.state.is_in([s.value for s in EVALUATED])
+            & Listing.state.is_in([s.value for s in EVALUATED_STATES])
         )
         progress.append(
             CycleProgress(
@@ -361,10 +362,6 @@ async def _cycles(ids: list[int], names: Mapping[int, str]) -> list[CycleProgres
             )
         )
     return progress
-
-
-# The listings a cycle evaluates: those on the whitelist or suspended from it.
-EVALUATED = (State.listed, State.under_rectification, State.suspended)
 
 
 async def _distinct_listings(table: Any, cycle_id: int) -> int:

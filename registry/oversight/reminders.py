@@ -21,6 +21,7 @@ from typing import Any
 from piccolo.apps.user.tables import BaseUser
 
 from registry.applications.inbox import zh
+from registry.evaluation.gather import EVALUATED_STATES
 from registry.oversight import mail
 from registry.settings import get_settings
 from registry.tables import (
@@ -35,7 +36,7 @@ from registry.tables import (
 )
 from workflows import deadlines
 from workflows.deadlines import Deadline
-from workflows.states import Role, State
+from workflows.states import Role
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,6 @@ DIGEST_ROLES = (Role.reviewer.value, Role.approver.value)
 # (switching SMTP on must not mail out a backlog of stale reminders).
 EMAIL_ATTEMPTS = 3
 EMAIL_WITHIN = timedelta(days=2)
-# The evaluated listings of a cycle (registry/evaluation/gather.py counts the same states).
-EVALUATED = (State.listed.value, State.under_rectification.value, State.suspended.value)
 
 TEXTS: dict[str, tuple[str, str]] = {
     "valid_until": (
@@ -158,7 +157,8 @@ async def self_report_drafts(today: date, names: dict[int, str]) -> list[Draft]:
             )
         }
         listings = await Listing.select(Listing.id, Listing.organisation).where(
-            (Listing.district == cycle["district"]) & Listing.state.is_in(list(EVALUATED))
+            (Listing.district == cycle["district"])
+            & Listing.state.is_in([s.value for s in EVALUATED_STATES])
         )
         title, body = _text(
             "self_report",
