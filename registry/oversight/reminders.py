@@ -49,6 +49,8 @@ LEADS: dict[str, tuple[int, ...]] = {
     "rectification_due": (7, 1),
 }
 SELF_REPORT_LEADS = (7, 1)
+# Keys looked up, and reminders written, per statement.
+BATCH = 500
 # A reviewer's digest lists the district's deadlines of the coming week and those overdue.
 DIGEST_DAYS = 7
 DIGEST_ROLES = (Role.reviewer.value, Role.approver.value)
@@ -223,21 +225,36 @@ async def digest_drafts(
 
 
 async def record(drafts: Iterable[Draft], now: datetime) -> list[int]:
-    """Give the drafts not given before; the ids of the new reminders."""
+    """Give the drafts not given before; the ids of the new reminders.
+
+    Every tick works out every reminder due (tens of thousands where the whitelist is large),
+    so the keys given already are looked up first and only the new ones are written, a batch
+    at a time; the unique key still decides when two processes race.
+    """
+    pending = {draft.key: draft for draft in drafts}
+    keys = list(pending)
+    for start in range(0, len(keys), BATCH):
+        chunk = keys[start : start + BATCH]
+        for row in await Reminder.select(Reminder.key).where(Reminder.key.is_in(chunk)):
+            pending.pop(row["key"], None)
+    new = list(pending.values())
     made = []
-    for draft in drafts:
+    for start in range(0, len(new), BATCH):
         rows = await (
             Reminder.insert(
-                Reminder(
-                    key=draft.key,
-                    kind=draft.kind,
-                    organisation=draft.organisation,
-                    user_id=draft.user_id,
-                    listing=draft.listing,
-                    title=draft.title,
-                    body=draft.body,
-                    due=draft.due,
-                    created_at=now,
+                *(
+                    Reminder(
+                        key=draft.key,
+                        kind=draft.kind,
+                        organisation=draft.organisation,
+                        user_id=draft.user_id,
+                        listing=draft.listing,
+                        title=draft.title,
+                        body=draft.body,
+                        due=draft.due,
+                        created_at=now,
+                    )
+                    for draft in new[start : start + BATCH]
                 )
             )
             .on_conflict(target=Reminder.key, action="DO NOTHING")
