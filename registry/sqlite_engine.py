@@ -29,7 +29,6 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -45,10 +44,6 @@ WRITERS_SUFFIX = "-writers"
 _lock_waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writers")
 
 _FileId = tuple[int, int]
-
-
-def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
-    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
 
 
 def _file_id(path: str) -> _FileId | None:
@@ -193,7 +188,7 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def start_connection_pool(self, **_: Any) -> None:
         """Nothing to open in advance (named like PostgresEngine's for one start-up path)."""
 
-    def read_now(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]] | None:
+    def read_now(self, sql: str) -> list[dict[str, Any]] | None:
         """A one-row read on the calling thread, without the pool's hop to a connection thread
         (which costs more than the read); None when the file is busy: ask the pool then.
 
@@ -211,11 +206,11 @@ class PooledSQLiteEngine(SQLiteEngine):
             connection = sqlite3.connect(
                 self.path, timeout=0, isolation_level=None, check_same_thread=False
             )
-            connection.row_factory = _dict_row
+            connection.row_factory = dict_factory
             connection.execute("PRAGMA query_only = 1")
             found = self._direct[thread] = (connection, file_id)
         try:
-            return list(found[0].execute(sql, tuple(args)))
+            return list(found[0].execute(sql))
         except sqlite3.OperationalError:
             return None
 

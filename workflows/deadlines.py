@@ -37,25 +37,15 @@ class Deadline:
         """Days until the last day (0: today is the last day; negative: passed)."""
         return (self.due - today).days
 
-    @property
-    def fires_on(self) -> date:
-        """The first day the clock may act."""
-        return self.due + timedelta(days=1)
 
-
-async def due_by(
-    last_day: date,
-    *,
-    first_day: date | None = None,
-    districts: Collection[int] | None = None,
-) -> list[Deadline]:
-    """Deadlines whose day is on or before `last_day` (and not before `first_day`), in the
-    clock's order: the table's order of transitions, then listing id."""
+async def due_by(last_day: date, *, districts: Collection[int] | None = None) -> list[Deadline]:
+    """Deadlines whose day is on or before `last_day`, in the clock's order: the table's order
+    of transitions, then listing id."""
     found: list[Deadline] = []
     for transition in CLOCK_TRANSITIONS:
         assert transition.due is not None
         rows = await storage.listings_with_due(
-            transition.sources, transition.due, last_day, first_day=first_day, districts=districts
+            transition.sources, transition.due, last_day, districts=districts
         )
         found += [
             Deadline(

@@ -125,16 +125,12 @@ async def listings_with_due(
     due_column: str,
     last_day: date,
     *,
-    first_day: date | None = None,
     districts: Collection[int] | None = None,
 ) -> list[Row]:
-    """Listings in one of `states` whose date column `due_column` is on or before `last_day`
-    (and not before `first_day`): id, district, state, organisation, organisation_name and the
-    day as `due`, by id."""
+    """Listings in one of `states` whose date column `due_column` is on or before `last_day`:
+    id, district, state, organisation, organisation_name and the day as `due`, by id."""
     column = Listing._meta.get_column_by_name(due_column)
     where = Listing.state.is_in([state.value for state in states]) & (column <= last_day)
-    if first_day is not None:
-        where &= column >= first_day
     if districts is not None:
         where &= Listing.district.is_in(list(districts) or [-1])
     rows: list[Row] = await (

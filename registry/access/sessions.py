@@ -24,8 +24,6 @@ TOKEN_MAX_LENGTH = 128
 # Writing last_seen_at on every request would make each page view a write; a minute of slack
 # on a 30-minute idle limit costs nothing.
 _TOUCH_EVERY = timedelta(seconds=60)
-# Every signed-in request runs it: written out, as Piccolo builds a query's SQL at each call.
-_BY_TOKEN = "SELECT id, user_id, created_at, last_seen_at FROM user_session WHERE token_hash = {}"
 
 
 def digest(token: str) -> str:
@@ -60,16 +58,6 @@ async def start(user_id: int, now: datetime | None = None) -> str:
             UserSession(token_hash=digest(token), user_id=user_id, created_at=now, last_seen_at=now)
         )
     return token
-
-
-async def resolve(token: str | None, now: datetime | None = None) -> int | None:
-    """The user a session token belongs to, or None when it is unknown, idle or too old."""
-    if not token or len(token) > TOKEN_MAX_LENGTH:
-        return None
-    rows = await UserSession.raw(_BY_TOKEN, digest(token))
-    if not rows or not await still_valid(rows[0], token, now):
-        return None
-    return int(rows[0]["user_id"])
 
 
 async def still_valid(row: Mapping[str, Any], token: str, now: datetime | None = None) -> bool:

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from registry.evaluation import cycles, deadlines, decisions, hearings, inputs, preview, rubrics
-from registry.evaluation.distribution import distribution
+from registry.evaluation.distribution import distribution, warning_line
 from registry.evaluation.summary import STATUS_LABELS
 from registry.web.security import provide_actor
 from workflows import timesource
@@ -524,7 +524,7 @@ class CycleController(Controller):
         rows = await cycles.cycle_results(actor, cycle_id)
         plan = await decisions.batch_plan(actor, cycle_id, rows)
         policy = await district_policy(cycle["district"])
-        spread = distribution(rows, policy["evaluation"]["excellent_share_warning"])
+        spread = distribution(rows, warning_line(policy))
         return PlanOut(cycle_id, plan.as_dict(), spread)
 
     @post("/cycles/{cycle_id:int}/confirm", operation_id="confirmAll", status_code=200)

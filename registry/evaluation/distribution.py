@@ -22,6 +22,16 @@ def evidence_kinds(breakdown: Mapping[str, Any]) -> int:
     return sum(1 for kind in EVIDENCE_KINDS if evidence.get(kind))
 
 
+def excellent_share(excellent: int, graded: int) -> Decimal | None:
+    """The percent of graded results that are 优秀, in hundredths; None when none is graded."""
+    return cents(Decimal(excellent) * 100 / graded) if graded else None
+
+
+def warning_line(policy: Mapping[str, Any]) -> Decimal:
+    """The share of 优秀 above which a district's grades are flagged (its effective policy)."""
+    return Decimal(str(policy["evaluation"]["excellent_share_warning"]))
+
+
 def distribution(
     rows: Iterable[Mapping[str, Any]], excellent_warning: float | Decimal
 ) -> dict[str, Any]:
@@ -42,7 +52,8 @@ def distribution(
         if evidence_kinds(row.get("breakdown") or {}) <= 1:
             thin += 1
     graded = total - ungraded
-    share = cents(Decimal(counts["excellent"]) * 100 / graded) if graded else Decimal(0)
+    share = excellent_share(counts["excellent"], graded)
+    share = Decimal(0) if share is None else share
     line = Decimal(str(excellent_warning))
     return {
         "total": total,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count
 
+from registry.evaluation.distribution import excellent_share, warning_line
 from registry.oversight.dashboard import UNGRADED, Dashboard, Period, dashboard
 from registry.settings import get_settings
 from registry.tables import Complaint, District, Engagement, School
@@ -60,9 +61,9 @@ class CityRow:
 
     @property
     def excellent_share(self) -> Decimal | None:
-        """Percent of the last cycle's grades that are 优秀."""
+        """Percent of the last cycle's grades that are 优秀 (as the cycle's own page counts)."""
         excellent = next(f.value for f in self.board.last_cycle_grades if f.key == "excellent")
-        return _percent(excellent, self.graded)
+        return excellent_share(excellent, self.graded)
 
     @property
     def too_many_excellent(self) -> bool:
@@ -149,8 +150,6 @@ async def city_rows(today: date, period: Period | None = None) -> list[CityRow]:
     complaints = await _complaints(ids, period)
     rows = []
     for district in districts:
-        policy = effective_policy(district["policy"])
-        warning = Decimal(str(policy.get("excellent_share_warning", 100)))
         rows.append(
             CityRow(
                 district=district,
@@ -159,7 +158,7 @@ async def city_rows(today: date, period: Period | None = None) -> list[CityRow]:
                 schools=schools[district["id"]],
                 engaging_schools=engaging[district["id"]],
                 complaints=complaints[district["id"]],
-                excellent_warning=warning,
+                excellent_warning=warning_line(effective_policy(district["policy"])),
             )
         )
     return rows

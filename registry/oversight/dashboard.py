@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -90,7 +90,6 @@ class CycleProgress:
 
     id: int
     name: str
-    district_name: str
     ends_on: date
     self_report_due: date
     evaluated: int
@@ -104,8 +103,6 @@ class Dashboard:
     """Everything the district dashboard shows, for one or more districts."""
 
     today: date
-    period: Period
-    districts: list[dict[str, Any]]
     by_state: list[Figure]
     by_category: list[Figure]
     by_grade: list[Figure]
@@ -122,8 +119,7 @@ class Dashboard:
     open_complaints: int
     open_incidents: int
     cycles: list[CycleProgress]
-    whitelist_size: int = 0
-    district_names: dict[int, str] = field(default_factory=dict)
+    whitelist_size: int
 
     def overdue(self) -> list[Deadline]:
         """Deadlines whose last day has passed (the clock acts on them at its next run)."""
@@ -257,7 +253,10 @@ async def _flow(
     since, until = period.bounds(zone)
     events = await (
         AuditEvent.select(
-            AuditEvent.listing, AuditEvent.action, AuditEvent.occurred_at, AuditEvent.to_state
+            AuditEvent.listing,
+            AuditEvent.listing.district.as_alias("district"),
+            AuditEvent.action,
+            AuditEvent.occurred_at,
         )
         .where(
             AuditEvent.listing.district.is_in(ids)
@@ -307,12 +306,6 @@ async def _review_days(
         .where(District.id.is_in(ids))
         .output(load_json=True)
     }
-    districts = {
-        row["id"]: row["district"]
-        for row in await Listing.select(Listing.id, Listing.district).where(
-            Listing.id.is_in(sorted({e["listing"] for e in events}) or [-1])
-        )
-    }
     calendars = {d: calendar_for(effective_policy(p)) for d, p in policies.items()}
     submitted: dict[int, date] = {}
     days: list[int] = []
@@ -321,14 +314,14 @@ async def _review_days(
         if event["action"] == "submit":
             submitted[event["listing"]] = day
         elif event["action"] in DECISIONS and event["listing"] in submitted:
-            calendar = calendars[districts[event["listing"]]]
+            calendar = calendars[event["district"]]
             start = submitted.pop(event["listing"])
             if day in period:
                 days.append(calendar.working_days_between(start, day))
     return days
 
 
-async def _cycles(ids: list[int], names: Mapping[int, str]) -> list[CycleProgress]:
+async def _cycles(ids: list[int]) -> list[CycleProgress]:
     cycles = (
         await EvaluationCycle.select(
             EvaluationCycle.id,
@@ -352,7 +345,6 @@ async def _cycles(ids: list[int], names: Mapping[int, str]) -> list[CycleProgres
             CycleProgress(
                 id=cycle["id"],
                 name=cycle["name"],
-                district_name=names.get(cycle["district"], ""),
                 ends_on=cycle["ends_on"],
                 self_report_due=cycle["self_report_due"],
                 evaluated=evaluated,
@@ -377,7 +369,6 @@ async def dashboard(
     period = period or Period.months_to(today)
     ids = [int(d["id"]) for d in districts]
     codes = [str(d["code"]) for d in districts]
-    names = {int(d["id"]): str(d["name"]) for d in districts}
     zone = ZoneInfo(get_settings().timezone)
     entries = await _entries(codes)
     flows, events = await _flow(ids, period, zone)
@@ -394,8 +385,6 @@ async def dashboard(
     cycle_name, cycle_grades = await _last_cycle(ids, codes)
     return Dashboard(
         today=today,
-        period=period,
-        districts=list(districts),
         by_state=await _by_state(ids, codes),
         by_category=_by_category(entries, codes),
         by_grade=_grades(
@@ -420,9 +409,8 @@ async def dashboard(
         open_incidents=await Incident.count().where(
             Incident.listing.district.is_in(ids) & Incident.resolved_at.is_null()
         ),
-        cycles=await _cycles(ids, names),
+        cycles=await _cycles(ids),
         whitelist_size=len(entries),
-        district_names=names,
     )
 
 

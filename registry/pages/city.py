@@ -28,11 +28,17 @@ def _city_only(actor: Actor) -> None:
         raise NotFoundException()
 
 
-async def _page(actor: Actor, status_code: int = 200, **form: Any) -> Template:
+async def _page(
+    actor: Actor,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
+    """The page; the report form holds `values` (the page's own period by default)."""
     today = local_today()
     period = Period.months_to(today)
     rows = await city_rows(today, period)
-    values = {"from": period.start.isoformat(), "to": today.isoformat(), "format": "pdf"}
+    shown = {"from": period.start.isoformat(), "to": today.isoformat(), "format": "pdf"}
     return render(
         "city/overview.html",
         actor,
@@ -41,8 +47,8 @@ async def _page(actor: Actor, status_code: int = 200, **form: Any) -> Template:
         totals=totals(rows),
         today=today,
         grades=[(grade, GRADE_LABELS[grade]) for grade in GRADE_ORDER],
-        values={**values, **form.get("values", {})},
-        errors=form.get("errors", {}),
+        values=values or shown,
+        errors=errors or {},
     )
 
 

@@ -16,10 +16,19 @@ from pypdf import PdfReader
 from registry.oversight.city import city_rows
 from registry.oversight.dashboard import Period, dashboard
 from registry.oversight.report import report_pdf, report_xlsx, supervision_report
-from registry.tables import District, Listing, Organisation
+from registry.tables import (
+    CycleStatus,
+    District,
+    EvaluationCycle,
+    EvaluationResult,
+    Listing,
+    Organisation,
+    ResultStatus,
+)
 from tests.api import conftest as api_fixtures
 from tests.cast import BINHAI, CAST, HEPING, NOW, T0, actor, listing_in, listing_row
 from tests.cli_runner import registry
+from tests.evaluation.helpers import listed_provider
 from tests.factories import at, state_of, step
 from workflows import deadlines
 from workflows.clock import tick
@@ -250,3 +259,40 @@ async def test_the_report_command_writes_both_formats(db: Engine, tmp_path: Path
         db, "report", "supervision", "--from", "2026-02-30", "--to", "2026-11-15", "--out", str(out)
     )
     assert wrong.code == 2 and "--from" in wrong.err and "YYYY-MM-DD" in wrong.err
+
+
+async def test_a_district_grading_most_providers_excellent_stands_out(login, db: object) -> None:
+    listings = [await listed_provider(f"评估机构{n}") for n in range(4)]
+    cycle = await EvaluationCycle.insert(
+        EvaluationCycle(
+            district=CAST.districts[HEPING],
+            name="2026年春季学期",
+            term="2025-2026学年第二学期",
+            starts_on=date(2026, 3, 1),
+            ends_on=date(2026, 6, 30),
+            self_report_due=date(2026, 6, 20),
+            status=CycleStatus.closed.value,
+            closed_at=NOW - timedelta(days=100),
+            rubric={},
+        )
+    ).returning(EvaluationCycle.id)
+    for listing_id, grade in zip(
+        listings, ("excellent", "excellent", "excellent", "good"), strict=True
+    ):
+        await EvaluationResult.insert(
+            EvaluationResult(
+                key=f"{cycle[0]['id']}:{listing_id}",
+                cycle=cycle[0]["id"],
+                listing=listing_id,
+                grade=grade,
+                consequence="renew",
+                status=ResultStatus.confirmed.value,
+            )
+        )
+    rows = {r.district["code"]: r for r in await city_rows(local_today(NOW))}
+    # 3 of 4 graded 优秀: 75%, past the city policy's warning line of 50%.
+    assert rows[HEPING].excellent_share == Decimal("75.00")
+    assert rows[HEPING].too_many_excellent and not rows[BINHAI].too_many_excellent
+    city = await login("city")
+    row = (await city.get("/city")).text.split(f'data-district="{HEPING}"')[1].split("</tr>")[0]
+    assert "超过本区预警线 50%" in row

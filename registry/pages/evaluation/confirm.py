@@ -18,7 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from registry.evaluation import cycles, decisions
-from registry.evaluation.distribution import distribution
+from registry.evaluation.distribution import distribution, warning_line
 from registry.pages.common import redirect, render
 from registry.pages.evaluation.common import PAGE, errors_of, is_reviewer
 from registry.pages.evaluation.cycles import render_cycle
@@ -49,7 +49,7 @@ async def _plan_page(actor: Actor, cycle_id: int, status_code: int = 200, **extr
         cycle=cycle,
         plan=plan.as_dict(),
         fingerprint=fingerprint(r["listing"] for r in plan.included),
-        spread=distribution(rows, policy["evaluation"]["excellent_share_warning"]),
+        spread=distribution(rows, warning_line(policy)),
         reviewer=is_reviewer(actor, cycle["district"]),
         errors=extra.pop("errors", {}),
         **extra,

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 
 from registry.evaluation import cycles, deadlines, inputs
 from registry.evaluation.decisions import batch_plan
-from registry.evaluation.distribution import distribution
+from registry.evaluation.distribution import distribution, warning_line
 from registry.evaluation.gather import evaluated_listings
 from registry.pages.common import redirect, render
 from registry.pages.evaluation.common import (
@@ -182,7 +182,7 @@ async def closed_context(
         "waiting": sum(1 for r in results if not r["confirmed"]),
         "statuses": statuses,
         "batch_count": plan.count,
-        "spread": distribution(results, policy["evaluation"]["excellent_share_warning"]),
+        "spread": distribution(results, warning_line(policy)),
     }
 
 
